@@ -1,0 +1,14 @@
+"""mxlearn: learn how a deep-learning framework works by using one.
+
+``import mxlearn as mx`` and run Apache MXNet 1.x code: ``mx.nd``,
+``mx.autograd``, contexts, and (as the course grows) Symbol, Module, Gluon and
+the KVStore. See ``chapters/`` for the course.
+"""
+from .base import MXNetError
+from . import base, context
+from .context import Context, cpu, gpu, cpu_pinned, current_context
+from . import ndarray
+from . import ndarray as nd
+from . import autograd
+
+__version__ = '0.1.0'

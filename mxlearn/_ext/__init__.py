@@ -1,0 +1,1 @@
+"""Compiled modules built from the Cython sources in ``ext/``."""

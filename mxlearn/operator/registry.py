@@ -1,0 +1,202 @@
+"""The operator registry: every operator is defined here once.
+
+An operator is a forward function written against an array module ``xp``
+(numpy on the CPU, CuPy on the GPU), registered with its gradient rule and its
+shape inference::
+
+    @register('exp', gradient=lambda F, inputs, outputs, ograds: (ograds[0] * outputs[0],),
+              infer_shape=same_shape)
+    def exp(xp, data):
+        '''Elementwise e**x.'''
+        return xp.exp(data)
+
+The forward's signature *is* the operator's signature: the positional
+parameters after ``xp`` are the NDArray inputs (``*data`` for a variable number),
+keyword-only parameters are attributes with their defaults. ``mx.nd.exp``,
+``NDArray.exp`` and (later) ``mx.sym.exp`` are all generated from it.
+
+Conventions a forward keeps:
+- it receives and returns raw arrays of ``xp`` (never NDArrays), at least 1-d
+  (MXNet 1.x has no 0-d arrays: a full reduction has shape ``(1,)``);
+- it returns one array, or a tuple of arrays for several outputs;
+- it uses only functions that numpy and CuPy share, or a kernel chosen by
+  ``xp`` (``mxlearn.backend``), so that the GPU backend needs nothing new here.
+
+A gradient rule ``gradient(F, inputs, outputs, ograds, **attrs)`` receives
+NDArrays and returns one gradient per input (None where there is none). It is
+written with the operators of the namespace ``F`` (``mx.nd``), so that under
+``autograd.grad(create_graph=True)`` it is itself recorded, which gives
+higher-order gradients without writing anything twice.
+
+``infer_shape(in_shapes, **attrs)`` returns the list of output shapes, and
+raises MXNetError saying what was expected when the input shapes are invalid.
+``infer_type(in_dtypes, **attrs)`` returns the list of output dtypes. Both
+serve symbolic shape inference and the error messages of eager calls.
+"""
+import inspect
+
+from .._ext.core import Op
+from ..base import MXNetError
+
+OPS = {}
+
+
+def register(name, *, gradient=None, infer_shape=None, infer_type=None,
+             ufunc=None, keep_dtype=False, same_dtype=True, reflected=False,
+             aliases=(), differentiable=True):
+    """Register an operator whose forward is the decorated function.
+
+    Parameters
+    ----------
+    name : str
+        The MXNet name of the operator (``broadcast_add``, ``dot``, ...).
+    gradient : callable, optional
+        ``gradient(F, inputs, outputs, ograds, **attrs) -> sequence`` with one
+        NDArray or None per input. Leave it out for operators without a
+        gradient (comparisons, argmax, random numbers): their outputs are
+        constants to autograd.
+    infer_shape, infer_type : callable, optional
+        Shape and dtype inference (see the module docstring). Without
+        ``infer_type`` the output has the dtype of the first input.
+    ufunc : str, optional
+        For binary elementwise ops: the name of the array module's function
+        that is the whole forward (``'add'``). The dispatcher then calls it
+        directly, which keeps ``a + b`` fast.
+    keep_dtype : bool
+        Cast the ufunc's result back to the input dtype (comparisons give 0/1
+        in the input dtype, as MXNet does).
+    same_dtype : bool
+        Reject inputs of different dtypes with a clear error.
+    reflected : bool
+        For scalar ops: the ufunc is called as ``ufunc(scalar, x)``.
+    aliases : tuple of str
+        Other names under which the operator is exported.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the forward and returns it unchanged.
+
+    Examples
+    --------
+    >>> from mxlearn.operator.registry import register, OPS
+    >>> @register('_demo_twice', gradient=lambda F, i, o, g: (g[0] * 2,))
+    ... def twice(xp, data):
+    ...     return data * 2
+    >>> OPS['_demo_twice'].name
+    '_demo_twice'
+    """
+    def decorate(forward):
+        sig = inspect.signature(forward)
+        params = list(sig.parameters.values())[1:]
+        arg_names, defaults, variadic, needs_ctx = [], {}, False, False
+        for p in params:
+            if p.kind is p.VAR_POSITIONAL:
+                variadic = True
+                arg_names.append(p.name)
+            elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                arg_names.append(p.name)
+            elif p.kind is p.KEYWORD_ONLY:
+                if p.name == 'ctx':
+                    needs_ctx = True
+                    continue
+                if p.default is p.empty:
+                    raise TypeError('%s: attribute %r needs a default' % (name, p.name))
+                defaults[p.name] = p.default
+        op = Op(name, forward,
+                gradient=gradient if differentiable else None,
+                infer_shape=infer_shape, infer_type=infer_type,
+                arg_names=arg_names, defaults=defaults or None,
+                num_inputs=-1 if variadic else len(arg_names),
+                same_dtype=same_dtype, needs_ctx=needs_ctx,
+                keep_dtype=keep_dtype, ufunc=ufunc, reflected=reflected,
+                doc=inspect.getdoc(forward) or '')
+        op.parser = _make_parser(op, list(defaults))
+        for n in (name,) + tuple(aliases):
+            if n in OPS:
+                raise ValueError('operator %r registered twice' % n)
+            OPS[n] = op
+        return forward
+    return decorate
+
+
+def get_op(name):
+    """Return the registered operator called ``name``.
+
+    Examples
+    --------
+    >>> from mxlearn.operator import get_op
+    >>> get_op('broadcast_add').arg_names
+    ('lhs', 'rhs')
+    """
+    try:
+        return OPS[name]
+    except KeyError:
+        raise MXNetError('no operator named %r is registered' % (name,)) from None
+
+
+def _make_parser(op, attr_names):
+    """Build the slow-path argument parser of ``op``'s generated functions.
+
+    It maps ``f(*args, **kwargs)`` in MXNet's calling conventions (inputs
+    first, then attributes positionally or by keyword; ``out=``, ``name=``,
+    ``ctx=``) to ``(inputs, attrs, out, ctx)``.
+    """
+    variadic = op.num_inputs < 0
+    input_names = [] if variadic else list(op.arg_names)
+    ignored = {'name', 'num_args', 'attr'}
+
+    def parse(args, kwargs):
+        kwargs = dict(kwargs)
+        out = kwargs.pop('out', None)
+        ctx = kwargs.pop('ctx', None)
+        if ctx is not None and not op.needs_ctx and op.num_inputs != 0:
+            raise MXNetError('Operator %s: ctx= is only accepted by operators that '
+                             'create arrays; use as_in_context() instead' % op.name)
+        for k in ignored:
+            kwargs.pop(k, None)
+        if variadic:
+            inputs = [a for a in args if not _is_attr_value(a)]
+            if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+                inputs = list(inputs[0])
+            rest = list(args[len(inputs):]) if len(inputs) == len(args) else [
+                a for a in args if _is_attr_value(a)]
+            for k in list(kwargs):
+                if k in op.arg_names:
+                    value = kwargs.pop(k)
+                    inputs.extend(value if isinstance(value, (list, tuple)) else [value])
+        else:
+            n = len(input_names)
+            inputs = list(args[:n])
+            rest = list(args[n:])
+            for i in range(len(inputs), n):
+                key = input_names[i]
+                if key not in kwargs:
+                    raise MXNetError('Operator %s: missing input %r (inputs: %s)'
+                                     % (op.name, key, ', '.join(input_names)))
+                inputs.append(kwargs.pop(key))
+        if len(rest) > len(attr_names):
+            raise MXNetError('Operator %s: too many positional arguments (%d given; '
+                             'inputs: %s; attributes: %s)' % (
+                                 op.name, len(args), ', '.join(op.arg_names),
+                                 ', '.join(attr_names) or 'none'))
+        attrs = dict(zip(attr_names, rest))
+        for k, v in kwargs.items():
+            if k not in op.defaults if op.defaults else True:
+                raise MXNetError('Operator %s: unknown argument %r; its attributes are: %s'
+                                 % (op.name, k, ', '.join(attr_names) or 'none'))
+            if k in attrs:
+                raise MXNetError('Operator %s: argument %r given twice' % (op.name, k))
+            attrs[k] = v
+        return tuple(inputs), attrs, out, ctx
+
+    return parse
+
+
+def _is_attr_value(a):
+    from .._ext.core import NDArrayBase
+    if isinstance(a, NDArrayBase):
+        return False
+    if isinstance(a, (list, tuple)) and a and all(isinstance(x, NDArrayBase) for x in a):
+        return False
+    return True
