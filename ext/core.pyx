@@ -16,7 +16,10 @@ of Python dispatch and recording stays in the low microseconds:
    holding its inputs and outputs; backward walks the Nodes in reverse
    topological order and applies each operator's gradient rule.
 """
+cimport numpy as cnp
 from mxlearn.base import MXNetError
+
+cnp.import_array()
 
 # ---------------------------------------------------------------- contexts --
 
@@ -533,14 +536,18 @@ cdef object _invoke_ufunc2(Op op, NDArrayBase a, NDArrayBase b):
         return invoke(op, (a, b), None)
     da = a._data
     db = b._data
-    dt = da.dtype
-    if dt is not db.dtype and dt != db.dtype:
+    if type(da) is cnp.ndarray and type(db) is cnp.ndarray:
+        # numpy arrays: compare dtypes through the C struct, not attribute lookups
+        if cnp.PyArray_DESCR(<cnp.ndarray>da) is not cnp.PyArray_DESCR(<cnp.ndarray>db):
+            if da.dtype != db.dtype:
+                _check_dtypes(op, (a, b))
+    elif da.dtype != db.dtype:
         _check_dtypes(op, (a, b))
     try:
         if op.ufunc is not None:
             res = op.ufunc_for(c.get_xp())(da, db)
-            if op.keep_dtype and res.dtype is not dt:
-                res = res.astype(dt)
+            if op.keep_dtype and res.dtype != da.dtype:
+                res = res.astype(da.dtype)
         else:
             res = op.forward(c.get_xp(), da, db)
     except Exception as e:
@@ -618,6 +625,7 @@ cdef class Node:
     cdef public bint freed
     cdef list _ograds
     cdef Py_ssize_t _mark
+    cdef object __weakref__
 
     def outputs(self):
         """The outputs as NDArrays connected to this Node."""
@@ -763,7 +771,12 @@ def backward(list heads, list head_grads, bint retain_graph=False,
             ograds = node._ograds
             node._ograds = None
             n = len(ograds)
-            if any(og is not None for og in ograds):
+            for og in ograds:
+                if og is not None:
+                    break
+            else:
+                og = None
+            if og is not None:
                 outputs = tuple([_entry(node, i) for i in range(n)])
                 for i in range(n):
                     if ograds[i] is None:

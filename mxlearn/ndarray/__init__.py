@@ -10,11 +10,12 @@ from .._ext import core as _core
 from ..operator import OPS as _OPS
 from . import ndarray as _ndarray_module
 from .ndarray import NDArray, array, empty, waitall
-from .register import populate as _populate
+from .register import attach_methods as _attach_methods, populate as _populate
 from .ufuncs import FUNCTIONS as _UFUNCS
 
 globals().update(_UFUNCS)
 _populate(globals(), _OPS)
+_attach_methods(NDArray, globals())
 
 _this = _sys.modules[__name__]
 _ndarray_module._nd = _this

@@ -65,3 +65,32 @@ def populate(namespace, ops):
     for name, op in ops.items():
         if name not in namespace:
             namespace[name] = make_function(op, name)
+
+
+# MXNet's fluent methods: ``x.sum(axis=1)`` is ``mx.nd.sum(x, axis=1)``.
+FLUENT_METHODS = (
+    'zeros_like', 'ones_like', 'broadcast_axes', 'broadcast_like', 'repeat', 'pad',
+    'swapaxes', 'split', 'slice', 'slice_axis', 'slice_like', 'take', 'one_hot', 'pick',
+    'sort', 'topk', 'argsort', 'argmax', 'argmin', 'clip', 'abs', 'sign', 'flatten',
+    'shape_array', 'size_array', 'expand_dims', 'tile', 'flip', 'diag', 'sum', 'nansum',
+    'prod', 'nanprod', 'mean', 'max', 'min', 'norm', 'round', 'rint', 'fix', 'floor',
+    'ceil', 'trunc', 'sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'degrees',
+    'radians', 'sinh', 'cosh', 'tanh', 'arcsinh', 'arccosh', 'arctanh', 'exp', 'expm1',
+    'log', 'log10', 'log2', 'log1p', 'sqrt', 'rsqrt', 'cbrt', 'rcbrt', 'square',
+    'reciprocal', 'relu', 'sigmoid', 'softmax', 'log_softmax', 'softmin', 'squeeze',
+    'erf', 'erfinv', 'gamma', 'gammaln', 'digamma', 'moveaxis')
+
+
+def attach_methods(cls, namespace, names=FLUENT_METHODS):
+    """Give ``cls`` a method for each name in ``names`` that ``namespace`` defines."""
+    for name in names:
+        function = namespace.get(name)
+        if function is None or name in cls.__dict__:
+            continue
+
+        def method(self, *args, _function=function, **kwargs):
+            return _function(self, *args, **kwargs)
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = 'Fluent form of ``mx.nd.%s(self, ...)``.\n\n%s' % (
+            name, function.__doc__ or '')
+        setattr(cls, name, method)

@@ -78,8 +78,10 @@ def _binary(name, ufunc, gradient, doc, aliases=(), keep_dtype=False, differenti
         return out.astype(lhs.dtype) if out.dtype != lhs.dtype else out
     forward.__name__ = name
     forward.__doc__ = doc
+    # Only ops whose numpy result can change dtype (comparisons give bool,
+    # integer division gives float) pay for the dtype check on the fast path.
     register(name, gradient=gradient, infer_shape=broadcast_shape, ufunc=ufunc,
-             keep_dtype=True, aliases=aliases, differentiable=differentiable)(forward)
+             keep_dtype=keep_dtype, aliases=aliases, differentiable=differentiable)(forward)
 
 
 def _grad_div(F, i, o, g):
@@ -143,7 +145,8 @@ for _name, _ufunc, _grad, _doc, _aliases in [
                          unbroadcast(F, g[0] * i[1] / o[0], i[1])),
      'sqrt(lhs**2 + rhs**2), with broadcasting.', ('_hypot',)),
 ]:
-    _binary(_name, _ufunc, _grad, _doc + _EXAMPLE.format(name=_name), _aliases)
+    _binary(_name, _ufunc, _grad, _doc + _EXAMPLE.format(name=_name), _aliases,
+            keep_dtype=_ufunc in ('true_divide', 'power'))
 
 for _name, _ufunc, _sym in [
     ('broadcast_equal', 'equal', '=='), ('broadcast_not_equal', 'not_equal', '!='),
@@ -155,7 +158,7 @@ for _name, _ufunc, _sym in [
     _binary(_name, _ufunc, None,
             'lhs %s rhs as 1 or 0 in the input dtype, with broadcasting.%s'
             % (_sym, _EXAMPLE.format(name=_name)),
-            aliases=('_' + _name[len('broadcast_'):],), differentiable=False)
+            aliases=('_' + _name[len('broadcast_'):],), keep_dtype=True, differentiable=False)
 
 
 # ----------------------------------------------------- binary, array x scalar --
