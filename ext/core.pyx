@@ -590,7 +590,9 @@ cdef object _inplace(int k, NDArrayBase a, object b):
                 "in-place operations (+=, -=, x[:]=, ...) are not supported on an "
                 "array that is part of a recorded graph (shape %s); write y = x + ... "
                 "instead, or do it outside autograd.record()" % (a.shape,))
-        res = _binary(k, a, b, False)
+        # The node must see a's old value as its input: a snapshot, since a's
+        # buffer is overwritten below and a itself becomes the node's output.
+        res = _binary(k, wrap(a._data.copy(), a._ctx), b, False)
         if res is NotImplemented:
             return res
         a._data[...] = (<NDArrayBase>res)._data
@@ -659,6 +661,10 @@ cdef _record(Op op, tuple inputs, dict attrs, list outs):
 
 def record_op(Op op, tuple inputs, dict attrs, list outputs):
     """Put an already computed operation on the tape (used by autograd.Function)."""
+    for x in inputs + tuple(outputs):
+        if not isinstance(x, NDArrayBase):
+            raise MXNetError("%s: only NDArrays can be recorded as inputs or outputs, "
+                             "got %s" % (op.name, type(x).__name__))
     return _record(op, inputs, attrs or _EMPTY, outputs)
 
 

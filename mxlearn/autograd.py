@@ -278,6 +278,11 @@ class Function:
             raise MXNetError('each autograd.Function instance can be called only once; '
                              'create a new instance for each call')
         self._used = True
+        for i, x in enumerate(inputs):
+            if not isinstance(x, NDArrayBase):
+                raise MXNetError('%s: input %d is a %s; autograd.Function takes NDArrays '
+                                 'only (pass constants through __init__)'
+                                 % (type(self).__name__, i, type(x).__name__))
         with pause(train_mode=is_training()):
             outputs = self.forward(*inputs)
         single = isinstance(outputs, NDArrayBase)

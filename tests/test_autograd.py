@@ -308,3 +308,17 @@ def test_unused_branch_gets_no_gradient_and_multi_head_order_is_safe():
         c = a * 5
     autograd.backward([b, c])
     assert x.grad.asscalar() == 16.0
+
+
+def test_function_rejects_non_ndarray_inputs():
+    class Scale(autograd.Function):
+        def forward(self, x, factor):
+            return x * factor
+
+        def backward(self, dy):
+            return dy
+
+    x = var([1.0])
+    with autograd.record():
+        with pytest.raises(mx.MXNetError, match='input 1 is a float'):
+            Scale()(x, 2.0)

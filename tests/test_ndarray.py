@@ -109,8 +109,8 @@ def test_inplace_arithmetic_keeps_identity_and_views():
     x -= nd.array([1, 1, 1])
     x /= 2
     assert x is before
-    np.testing.assert_allclose(x.asnumpy(), (np.arange(6).reshape(2, 3) + 1) - 0.5)
-    np.testing.assert_allclose(row.asnumpy(), [4.5, 5.5, 6.5])
+    np.testing.assert_allclose(x.asnumpy(), np.arange(6).reshape(2, 3) + 0.5)
+    np.testing.assert_allclose(row.asnumpy(), [3.5, 4.5, 5.5])
     with pytest.raises(mx.MXNetError, match='change the shape'):
         y = nd.ones((3,))
         y += nd.ones((2, 3))

@@ -12,6 +12,7 @@ from . import ndarray as _ndarray_module
 from .ndarray import NDArray, array, empty, waitall
 from .register import attach_methods as _attach_methods, populate as _populate
 from .ufuncs import FUNCTIONS as _UFUNCS
+from .utils import load, load_frombuffer, save
 
 globals().update(_UFUNCS)
 _populate(globals(), _OPS)
@@ -34,3 +35,5 @@ _core.setup_operators(
                        '_lesser_scalar', '_lesser_equal_scalar', '_greater_scalar',
                        '_greater_equal_scalar')],
     _OPS['negative'], _OPS['abs'])
+
+from . import linalg  # noqa: E402  (it uses the functions generated above)

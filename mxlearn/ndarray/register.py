@@ -56,7 +56,9 @@ def make_function(op, name):
     function.__name__ = function.__qualname__ = name
     function.__doc__ = op.doc
     function.__signature__ = _signature(op)
-    function.__module__ = 'mxlearn.ndarray'
+    # Point at the operator's definition: help() then says where to read it,
+    # and its docstring example is collected once, with the operator.
+    function.__module__ = getattr(op.forward, '__module__', 'mxlearn.ndarray')
     return function
 
 
