@@ -9,6 +9,6 @@ from . import base, context
 from .context import Context, cpu, gpu, cpu_pinned, current_context
 from . import ndarray
 from . import ndarray as nd
-from . import autograd, test_utils
+from . import autograd, random, test_utils
 
 __version__ = '0.1.0'

@@ -36,4 +36,4 @@ _core.setup_operators(
                        '_greater_equal_scalar')],
     _OPS['negative'], _OPS['abs'])
 
-from . import linalg  # noqa: E402  (it uses the functions generated above)
+from . import linalg, random  # noqa: E402  (they use the functions generated above)
