@@ -86,7 +86,9 @@ class NDArray(NDArrayBase):
     # ---------------------------------------------------------- inspection --
     @property
     def T(self):
-        """The transpose (axes reversed)."""
+        """The transpose (axes reversed); a 1-d array is its own transpose, as in MXNet."""
+        if self.ndim < 2:
+            return self
         return self.transpose()
 
     @property

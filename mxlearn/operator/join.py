@@ -8,9 +8,11 @@ the cut: every rule stays differentiable to any order.
 """
 import numbers
 
+from ..backend import scatter_add
 from ..base import MXNetError
 from .registry import register
-from .shape import as_int_tuple, check_axis
+from .shape import as_int_tuple
+from .shapes import check_axis
 
 
 def _require(value, name, op_name):
@@ -409,7 +411,7 @@ def _pad_shape(in_shapes, mode='constant', pad_width=(), constant_value=0.0):
 @register('pad', aliases=('Pad',), infer_shape=_pad_shape,
           gradient=lambda F, i, o, g, **a: (F._pad_backward(g[0], i[0], **a),))
 def pad(xp, data, *, mode='constant', pad_width=(), constant_value=0.0):
-    """Pad every axis of ``data`` with ``pad_width[2i]`` values before and ``pad_width[2i+1]`` after.
+    """Pad axis ``i`` of ``data`` with ``pad_width[2i]`` values before, ``pad_width[2i+1]`` after.
 
     ``pad_width`` is MXNet's flat tuple ``(before_0, after_0, before_1,
     after_1, ...)`` with one pair per axis. The mode says what the new values
@@ -437,7 +439,6 @@ def pad(xp, data, *, mode='constant', pad_width=(), constant_value=0.0):
           (F.pad(g[0], mode=mode, pad_width=pad_width), None))
 def pad_backward(xp, ograd, data, *, mode='constant', pad_width=(), constant_value=0.0):
     """The gradient of ``pad``: each padded value's gradient added to the value it copies."""
-    from ..backend import scatter_add
     pairs = _pad_pairs(data.shape, mode, pad_width)
     g = ograd
     for ax, (b, a) in enumerate(pairs):

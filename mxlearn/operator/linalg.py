@@ -13,7 +13,7 @@ import math
 
 from ..base import MXNetError
 from .registry import register
-from .reduce import check_axis
+from .shapes import check_axis
 
 
 def matmul_grads(mm, a, b, g, transpose_a, transpose_b):

@@ -8,9 +8,10 @@ gradient is the gather again, so second derivatives work.
 """
 import numpy as np
 
+from ..backend import scatter_add
 from ..base import MXNetError
 from .registry import register
-from .shape import check_axis
+from .shapes import check_axis
 
 _MODES = ('clip', 'wrap', 'raise')
 
@@ -88,7 +89,6 @@ def take(xp, a, indices, *, axis=0, mode='clip'):
           (F.take(g[0], i[2], axis=axis, mode=mode), None, None))
 def take_backward(xp, ograd, a, indices, *, axis=0, mode='clip'):
     """The gradient of ``take``: ``ograd`` added into zeros like ``a`` at the indices."""
-    from ..backend import scatter_add
     ax = check_axis(axis, a.ndim)
     idx = _fit_indices(xp, _as_indices(xp, indices), a.shape[ax], mode)
     out = xp.zeros(a.shape, dtype=ograd.dtype)
@@ -164,7 +164,7 @@ def pick(xp, data, index, *, axis=-1, keepdims=False, mode='clip'):
           gradient=lambda F, i, o, g, axis=-1, keepdims=False, mode='clip':
           (F.pick(g[0], i[2], axis=axis, keepdims=keepdims, mode=mode), None, None))
 def pick_backward(xp, ograd, data, index, *, axis=-1, keepdims=False, mode='clip'):
-    """The gradient of ``pick``: ``ograd`` placed at the picked positions of zeros like ``data``."""
+    """The gradient of ``pick``: ``ograd`` at the picked positions of zeros like ``data``."""
     ax, kept, idx = _pick_index(xp, data, index, axis, mode)
     positions = xp.arange(data.shape[ax]).reshape(
         (1,) * ax + (data.shape[ax],) + (1,) * (data.ndim - ax - 1))
@@ -277,7 +277,7 @@ def gather_nd(xp, data, indices):
     array([[3., 4.],
            [3., 4.]], dtype=float32)
     """
-    return data[_nd_key(xp, indices, data.shape)].copy()
+    return data[_nd_key(xp, indices, data.shape)]
 
 
 @register('_gather_nd_backward', same_dtype=False,
@@ -285,7 +285,6 @@ def gather_nd(xp, data, indices):
           gradient=lambda F, i, o, g, shape=(): (F.gather_nd(g[0], i[1]), None))
 def gather_nd_backward(xp, ograd, indices, *, shape=()):
     """The gradient of ``gather_nd``: ``ograd`` added into zeros of ``shape`` at the indices."""
-    from ..backend import scatter_add
     out = xp.zeros(tuple(shape), dtype=ograd.dtype)
     scatter_add(xp, out, _nd_key(xp, indices, shape), ograd)
     return out

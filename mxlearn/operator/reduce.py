@@ -18,26 +18,10 @@ import numpy
 
 from ..base import MXNetError
 from .registry import register
+from .shapes import check_axis
 
 
 # ------------------------------------------------------------- axes, shapes --
-
-def check_axis(axis, ndim):
-    """``axis`` as an index in ``[0, ndim)``, or an MXNetError saying what was expected.
-
-    Examples
-    --------
-    >>> check_axis(-1, 3)
-    2
-    """
-    if isinstance(axis, (list, tuple)) or axis is None:
-        raise MXNetError('axis must be a single int here, got %r' % (axis,))
-    a = int(axis)
-    if not -ndim <= a < ndim:
-        raise MXNetError('axis %d is out of range for an array of %d dimensions '
-                         '(expected %d <= axis < %d)' % (a, ndim, -ndim, ndim))
-    return a % ndim
-
 
 def reduced_axes(axis, ndim, exclude=False):
     """The sorted tuple of axes that a reduction with ``axis``/``exclude`` covers.

@@ -5,8 +5,9 @@ flatten, broadcast_to, tile, repeat, flip, one_hot, shape_array, size_array.
 
 Only ``reshape`` and ``reshape_like`` may return a view of their input (as
 ``NDArray.reshape`` does in MXNet); every other operator returns a new
-C-contiguous array, as MXNet's operators do, so writing into a result never
-changes the input behind the learner's back.
+C-contiguous array (``ndarray.copy()`` always copies, in C order), as MXNet's
+operators do, so writing into a result never changes the input behind the
+learner's back.
 
 Each gradient is written with ``F`` operators; where the adjoint is not itself
 one of MXNet's public operators (the sums behind ``tile`` and ``repeat``), it is
@@ -20,6 +21,7 @@ import numpy as np
 from ..base import MXNetError
 from .elemwise import unbroadcast
 from .registry import register
+from .shapes import check_axis
 
 
 # ------------------------------------------------------------------ helpers --
@@ -46,29 +48,11 @@ def as_int_tuple(value, what='shape'):
     return tuple(out)
 
 
-def check_axis(axis, ndim, what='axis'):
-    """``axis`` (possibly negative) mapped into ``[0, ndim)``, or a clear MXNetError."""
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise MXNetError('%s must be an integer, got %r' % (what, axis))
-    axis = int(axis)
-    if not -ndim <= axis < ndim:
-        raise MXNetError('%s=%d is out of range for an input of %d dimension%s; expected '
-                         '%d <= %s < %d' % (what, axis, ndim, '' if ndim == 1 else 's',
-                                            -ndim, what, ndim))
-    return axis % ndim
-
-
 def _prod(dims):
     out = 1
     for d in dims:
         out *= d
     return out
-
-
-def _contiguous_copy(xp, data):
-    # ``copy()`` always copies and lays the result out in C order, even when
-    # ``data`` is already contiguous (ascontiguousarray would return it as is).
-    return data.copy()
 
 
 # ------------------------------------------------------------------ reshape --
@@ -354,7 +338,7 @@ def transpose(xp, data, *, axes=()):
     >>> mx.nd.transpose(mx.nd.zeros_like(x).reshape((1, 2, 3)), axes=(2, 0, 1)).shape
     (3, 1, 2)
     """
-    return _contiguous_copy(xp, data.transpose(_transpose_axes(data.ndim, axes)))
+    return data.transpose(_transpose_axes(data.ndim, axes)).copy()
 
 
 def _swapaxes_dims(ndim, dim1, dim2):
@@ -383,7 +367,7 @@ def swapaxes(xp, data, *, dim1=0, dim2=0):
     (3, 1)
     """
     a, b = _swapaxes_dims(data.ndim, dim1, dim2)
-    return _contiguous_copy(xp, xp.swapaxes(data, a, b))
+    return xp.swapaxes(data, a, b).copy()
 
 
 def _moveaxis_axes(ndim, source, destination):
@@ -425,8 +409,7 @@ def moveaxis(xp, tensor, *, source=0, destination=0):
     >>> mx.nd.moveaxis(x, 0, -1).shape
     (3, 4, 2)
     """
-    return _contiguous_copy(xp, tensor.transpose(_moveaxis_axes(tensor.ndim, source,
-                                                                destination)))
+    return tensor.transpose(_moveaxis_axes(tensor.ndim, source, destination)).copy()
 
 
 # ------------------------------------------------ adding and removing axes --
@@ -466,7 +449,7 @@ def expand_dims(xp, data, *, axis=None):
 
 def _squeeze_shape(in_shapes, axis=None):
     s = tuple(in_shapes[0])
-    if axis is None:
+    if axis is None or axis == ():
         out = tuple(d for d in s if d != 1)
     else:
         axes = as_int_tuple(axis, 'axis')
@@ -536,7 +519,10 @@ def _broadcast_to_shape(in_shapes, shape=()):
     out = []
     for k, (d, t) in enumerate(zip(s, target)):
         t = d if t == 0 else t
-        if t < 0 or (d != t and d != 1):
+        if t < 0:
+            raise MXNetError('cannot broadcast shape %s to %s: target sizes must be >= 0 '
+                             '(0 keeps the input size)' % (s, target))
+        if d != t and d != 1:
             raise MXNetError('cannot broadcast shape %s to %s: axis %d has '
                              'size %d; expected it to be 1 or %d (0 in the target keeps the '
                              'input size)' % (s, target, k, d, t))
@@ -560,7 +546,7 @@ def broadcast_to(xp, data, *, shape=()):
            [1., 2., 3.]], dtype=float32)
     """
     target = _broadcast_to_shape([data.shape], shape)[0]
-    return _contiguous_copy(xp, xp.broadcast_to(data, target))
+    return xp.broadcast_to(data, target).copy()
 
 
 # ----------------------------------------------------------- tile, repeat --
@@ -693,7 +679,7 @@ def flip(xp, data, *, axis=None):
         key = [slice(None)] * data.ndim
         key[a] = slice(None, None, -1)
         out = out[tuple(key)]
-    return _contiguous_copy(xp, out)
+    return out.copy()
 
 
 # ------------------------------------------------------------------ one_hot --

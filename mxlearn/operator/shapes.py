@@ -1,4 +1,6 @@
 """Shape inference helpers shared by the operator definitions."""
+import numbers
+
 from ..base import MXNetError
 
 
@@ -30,22 +32,18 @@ def broadcast_shape(in_shapes, **attrs):
     return [tuple(out)]
 
 
-def normalize_axis(axis, ndim, op_name='operator'):
-    """Map a possibly negative axis into ``[0, ndim)``, or raise a clear error."""
+def check_axis(axis, ndim, what='axis'):
+    """``axis`` (possibly negative) mapped into ``[0, ndim)``, or a clear MXNetError.
+
+    Examples
+    --------
+    >>> check_axis(-1, 3)
+    2
+    """
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise MXNetError('%s must be a single integer here, got %r' % (what, axis))
+    axis = int(axis)
     if not -ndim <= axis < ndim:
-        raise MXNetError('%s: axis %d is out of range for an array of %d dimensions'
-                         % (op_name, axis, ndim))
+        raise MXNetError('%s %d is out of range for an array of %d dimensions '
+                         '(expected %d <= %s < %d)' % (what, axis, ndim, -ndim, what, ndim))
     return axis % ndim
-
-
-def reduce_axes(axis, ndim, exclude=False, op_name='operator'):
-    """The sorted tuple of axes a reduction with MXNet's ``axis``/``exclude`` covers."""
-    if axis is None or axis == ():
-        axes = tuple(range(ndim))
-        return () if exclude else axes
-    if isinstance(axis, int):
-        axis = (axis,)
-    axes = tuple(sorted({normalize_axis(a, ndim, op_name) for a in axis}))
-    if exclude:
-        axes = tuple(a for a in range(ndim) if a not in axes)
-    return axes

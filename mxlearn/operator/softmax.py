@@ -12,7 +12,7 @@ import numpy
 
 from ..base import MXNetError
 from .registry import register
-from .reduce import check_axis
+from .shapes import check_axis
 
 
 def _check_attrs(temperature, use_length):

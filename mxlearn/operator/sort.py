@@ -14,7 +14,7 @@ import numpy
 
 from ..base import MXNetError
 from .registry import register
-from .reduce import check_axis
+from .shapes import check_axis
 
 
 def _stable_argsort(xp, data, axis, ascending):
