@@ -19,8 +19,9 @@ How the kernels work:
   the reflection ``psi'(x) = pi**2 / sin(pi x)**2 - psi'(1 - x)``;
 - ``erfinv`` starts from a polynomial approximation in ``w = -log(1 - x**2)``
   (an asymptotic formula in the far tails) and refines it with two Newton
-  steps on ``erf(y) = x`` (on ``erfc(y) = 1 - x`` in the tails, where ``1 - x``
-  is exact and ``erf`` would lose digits).
+  steps, with Halley's curvature correction, on ``erf(y) = x`` (on
+  ``erfc(y) = 1 - x`` in the tails, where ``1 - x`` is exact and ``erf``
+  would lose digits).
 
 Each kernel is a plain loop over a contiguous float64 buffer, run without the
 GIL, and split across OpenMP threads (``prange``) when the array is large
@@ -39,7 +40,7 @@ import numpy as np
 
 from cython.parallel cimport prange
 from libc.math cimport (erf as c_erf, erfc as c_erfc, tgamma as c_tgamma,
-                        lgamma as c_lgamma, exp, log, sqrt, tan, sin, floor, fabs,
+                        lgamma as c_lgamma, exp, log, sqrt, tan, sin, round, fabs,
                         isnan, isinf, copysign, INFINITY, NAN, M_PI)
 
 ctypedef double (*unary_kernel)(double) noexcept nogil
@@ -67,6 +68,17 @@ cdef double k_gammaln(double x) noexcept nogil:
     return c_lgamma(x)
 
 
+cdef inline double nearest_fraction(double x) noexcept nogil:
+    """``x`` minus its nearest integer, in [-0.5, 0.5] (exact).
+
+    The periodic factors of the reflection formulas (``tan(pi x)``,
+    ``sin(pi x)**2``, period 1) are evaluated at this small argument: near a
+    pole, ``pi * x`` itself would carry a rounding error as large as the
+    distance to the pole.
+    """
+    return x - round(x)                # exact: |x| < 0.5 rounds to 0, else Sterbenz
+
+
 cdef inline double digamma_positive(double x) noexcept nogil:
     """psi(x) for x > 0: recurrence up to x >= 10, then the asymptotic series."""
     cdef double shift = 0.0
@@ -91,7 +103,7 @@ cdef double k_digamma(double x) noexcept nogil:
         # pole at 0: the sign follows the side of approach (-0.0 -> +inf)
         return copysign(INFINITY, -x)
     if x < 0.0:
-        frac = x - floor(x)           # in [0, 1); tan(pi x) = tan(pi frac)
+        frac = nearest_fraction(x)    # tan(pi x) = tan(pi frac), accurately
         if frac == 0.0:
             return NAN                 # poles at the negative integers
         return digamma_positive(1.0 - x) - M_PI / tan(M_PI * frac)
@@ -120,7 +132,7 @@ cdef double k_trigamma(double x) noexcept nogil:
     if isinf(x):
         return 0.0 if x > 0 else NAN
     if x <= 0.0:
-        frac = x - floor(x)
+        frac = nearest_fraction(x)    # sin(pi x)**2 = sin(pi frac)**2, accurately
         if frac == 0.0:
             return INFINITY            # double poles at 0, -1, -2, ...
         s = sin(M_PI * frac)
