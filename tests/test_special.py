@@ -79,6 +79,21 @@ def test_digamma_recurrence_and_reflection():
                                rtol=1e-11, atol=1e-11)
 
 
+def test_accuracy_next_to_the_poles():
+    # x = -2 - d: the recurrence from x + 3 = 1 - d (well inside x > 0) is well
+    # conditioned and dominated by the exact 1/(x + 2) term
+    d = np.array([1e-3, -1e-6, 1e-9, -1e-12, 2.0 ** -40])
+    x = -2 - d
+    np.testing.assert_allclose(
+        special.digamma(x), special.digamma(x + 3) - 1 / x - 1 / (x + 1) - 1 / (x + 2),
+        rtol=1e-14)
+    np.testing.assert_allclose(
+        special.trigamma(x), special.trigamma(x + 3) + 1 / x ** 2 + 1 / (x + 1) ** 2
+        + 1 / (x + 2) ** 2, rtol=1e-14)
+    # just below 0, where 1 + x rounds to 1
+    np.testing.assert_allclose(special.digamma(np.array([-1e-20])), [1e20], rtol=1e-15)
+
+
 def test_digamma_poles_follow_scipy():
     out = special.digamma(np.array([0.0, -0.0, -1.0, -7.0, np.inf, -np.inf, np.nan]))
     assert out[0] == -np.inf and out[1] == np.inf
