@@ -368,6 +368,7 @@ cdef class Op:
     cdef public tuple arg_names
     cdef public dict defaults
     cdef public int num_inputs
+    cdef public int num_visible
     cdef public bint same_dtype
     cdef public bint needs_ctx
     cdef public bint keep_dtype
@@ -381,8 +382,10 @@ cdef class Op:
     def __init__(self, name, forward, gradient=None, infer_shape=None,
                  infer_type=None, arg_names=('data',), defaults=None,
                  num_inputs=1, same_dtype=True, needs_ctx=False,
-                 keep_dtype=False, ufunc=None, reflected=False, doc=''):
+                 keep_dtype=False, ufunc=None, reflected=False, doc='',
+                 num_visible=-1):
         self.name = name
+        self.num_visible = num_visible
         self.forward = forward
         self.gradient = gradient
         self.infer_shape = infer_shape
@@ -487,7 +490,13 @@ cpdef object invoke(Op op, tuple inputs, dict attrs, Context ctx=None):
                 _record(op, inputs, attrs, outs)
                 break
     if type(res) is tuple:
-        return outs
+        if op.num_visible < 0:
+            return outs
+        # Hidden outputs (a pooling argmax, a dropout mask) stay on the tape
+        # for the gradient rule; the caller sees only the visible ones.
+        if op.num_visible == 1:
+            return outs[0]
+        return outs[:op.num_visible]
     return outs[0]
 
 
@@ -784,6 +793,9 @@ def backward(list heads, list head_grads, bint retain_graph=False,
                 og = None
             if og is not None:
                 outputs = tuple([_entry(node, i) for i in range(n)])
+                if node.op.num_visible >= 0:
+                    # hidden outputs never receive a gradient: leave them None
+                    n = node.op.num_visible
                 for i in range(n):
                     if ograds[i] is None:
                         ograds[i] = wrap(node.ctx.get_xp().zeros_like(node.out_data[i]), node.ctx)

@@ -322,3 +322,44 @@ def test_function_rejects_non_ndarray_inputs():
     with autograd.record():
         with pytest.raises(mx.MXNetError, match='input 1 is a float'):
             Scale()(x, 2.0)
+
+
+def test_hidden_outputs_reach_the_gradient_rule_but_not_the_caller():
+    from mxlearn._ext.core import invoke
+    from mxlearn.operator.registry import OPS, register, second_order_unsupported
+
+    seen = {}
+
+    def grad(F, inputs, outputs, ograds):
+        seen['n_outputs'], seen['hidden_ograd'] = len(outputs), ograds[1]
+        return (ograds[0] * outputs[1],)
+
+    if '_test_hidden' not in OPS:
+        @register('_test_hidden', gradient=grad, num_visible=1)
+        def _hidden(xp, data):
+            return data * 3, xp.full(data.shape, 3, dtype=data.dtype)
+
+        @register('_test_backward_twice', gradient=second_order_unsupported('_test_backward_twice'))
+        def _backward_twice(xp, ograd):
+            return ograd * 2
+
+        @register('_test_twice', gradient=lambda F, i, o, g: (
+            invoke(OPS['_test_backward_twice'], (g[0],), None),))
+        def _twice(xp, data):
+            return data * 2
+
+    x = nd.array([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = invoke(OPS['_test_hidden'], (x,), None)
+    assert isinstance(y, nd.NDArray)
+    y.backward()
+    assert seen == {'n_outputs': 2, 'hidden_ograd': None}
+    np.testing.assert_allclose(x.grad.asnumpy(), [3.0, 3.0])
+
+    with autograd.record():
+        z = invoke(OPS['_test_twice'], (x,), None)
+        (g,) = autograd.grad(z * z, [x], create_graph=True)
+    np.testing.assert_allclose(g.asnumpy(), [8.0, 16.0])
+    with pytest.raises(mx.base.MXNetError, match='second-order'):
+        g.backward()

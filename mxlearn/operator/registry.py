@@ -43,7 +43,7 @@ OPS = {}
 
 def register(name, *, gradient=None, infer_shape=None, infer_type=None,
              ufunc=None, keep_dtype=False, same_dtype=True, reflected=False,
-             aliases=(), differentiable=True):
+             aliases=(), differentiable=True, num_visible=None):
     """Register an operator whose forward is the decorated function.
 
     Parameters
@@ -71,6 +71,12 @@ def register(name, *, gradient=None, infer_shape=None, infer_type=None,
         For scalar ops: the ufunc is called as ``ufunc(scalar, x)``.
     aliases : tuple of str
         Other names under which the operator is exported.
+    num_visible : int, optional
+        For a forward returning a tuple: how many leading outputs the caller
+        sees. The rest (a pooling argmax, a dropout mask, a batch's mean) are
+        kept on the tape for the gradient rule, which receives every output
+        and None as the out-gradient of each hidden one. ``infer_shape``
+        returns the shapes of all outputs.
 
     Returns
     -------
@@ -110,7 +116,8 @@ def register(name, *, gradient=None, infer_shape=None, infer_type=None,
                 num_inputs=-1 if variadic else len(arg_names),
                 same_dtype=same_dtype, needs_ctx=needs_ctx,
                 keep_dtype=keep_dtype, ufunc=ufunc, reflected=reflected,
-                doc=inspect.getdoc(forward) or '')
+                doc=inspect.getdoc(forward) or '',
+                num_visible=-1 if num_visible is None else num_visible)
         op.parser = _make_parser(op, list(defaults))
         for n in (name,) + tuple(aliases):
             if n in OPS:
@@ -118,6 +125,26 @@ def register(name, *, gradient=None, infer_shape=None, infer_type=None,
             OPS[n] = op
         return forward
     return decorate
+
+
+def second_order_unsupported(name):
+    """The gradient rule of a backward operator that is not differentiated again.
+
+    Registering it (instead of no gradient at all) makes a second-order
+    gradient through ``name`` fail loudly rather than come out as zero.
+
+    Examples
+    --------
+    >>> rule = second_order_unsupported('_backward_Demo')
+    >>> rule(None, (), (), ())
+    Traceback (most recent call last):
+    ...
+    mxlearn.base.MXNetError: the gradient of _backward_Demo is not implemented, so second-order gradients through it are not available
+    """
+    def gradient(F, inputs, outputs, ograds, **attrs):
+        raise MXNetError('the gradient of %s is not implemented, so second-order '
+                         'gradients through it are not available' % name)
+    return gradient
 
 
 def get_op(name):
