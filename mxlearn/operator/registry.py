@@ -96,11 +96,18 @@ def register(name, *, gradient=None, infer_shape=None, infer_type=None,
         sig = inspect.signature(forward)
         params = list(sig.parameters.values())[1:]
         arg_names, defaults, variadic, needs_ctx = [], {}, False, False
+        n_required = None
         for p in params:
             if p.kind is p.VAR_POSITIONAL:
                 variadic = True
                 arg_names.append(p.name)
             elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                if p.default is None:
+                    if n_required is None:
+                        n_required = len(arg_names)
+                elif n_required is not None:
+                    raise TypeError('%s: optional input %r must come after the required ones'
+                                    % (name, arg_names[-1]))
                 arg_names.append(p.name)
             elif p.kind is p.KEYWORD_ONLY:
                 if p.name == 'ctx':
@@ -118,7 +125,8 @@ def register(name, *, gradient=None, infer_shape=None, infer_type=None,
                 keep_dtype=keep_dtype, ufunc=ufunc, reflected=reflected,
                 doc=inspect.getdoc(forward) or '',
                 num_visible=-1 if num_visible is None else num_visible)
-        op.parser = _make_parser(op, list(defaults))
+        op.parser = _make_parser(op, list(defaults),
+                                 len(arg_names) if n_required is None else n_required)
         for n in (name,) + tuple(aliases):
             if n in OPS:
                 raise ValueError('operator %r registered twice' % n)
@@ -162,12 +170,14 @@ def get_op(name):
         raise MXNetError('no operator named %r is registered' % (name,)) from None
 
 
-def _make_parser(op, attr_names):
+def _make_parser(op, attr_names, n_required):
     """Build the slow-path argument parser of ``op``'s generated functions.
 
     It maps ``f(*args, **kwargs)`` in MXNet's calling conventions (inputs
     first, then attributes positionally or by keyword; ``out=``, ``name=``,
-    ``ctx=``) to ``(inputs, attrs, out, ctx)``.
+    ``ctx=``) to ``(inputs, attrs, out, ctx)``. Inputs after the first
+    ``n_required`` are optional (a forward parameter defaulting to None, like
+    FullyConnected's ``bias``): left out, the forward is called without them.
     """
     variadic = op.num_inputs < 0
     input_names = [] if variadic else list(op.arg_names)
@@ -196,12 +206,21 @@ def _make_parser(op, attr_names):
             n = len(input_names)
             inputs = list(args[:n])
             rest = list(args[n:])
+            while len(inputs) > n_required and inputs[-1] is None:
+                inputs.pop()
             for i in range(len(inputs), n):
                 key = input_names[i]
-                if key not in kwargs:
-                    raise MXNetError('Operator %s: missing input %r (inputs: %s)'
-                                     % (op.name, key, ', '.join(input_names)))
-                inputs.append(kwargs.pop(key))
+                value = kwargs.pop(key, None)
+                if value is None:
+                    if i < n_required:
+                        raise MXNetError('Operator %s: missing input %r (inputs: %s)'
+                                         % (op.name, key, ', '.join(input_names)))
+                    later = [k for k in input_names[i + 1:] if kwargs.pop(k, None) is not None]
+                    if later:
+                        raise MXNetError('Operator %s: input %r is given but %r, before it, '
+                                         'is not' % (op.name, later[0], key))
+                    break
+                inputs.append(value)
         if len(rest) > len(attr_names):
             raise MXNetError('Operator %s: too many positional arguments (%d given; '
                              'inputs: %s; attributes: %s)' % (
