@@ -12,3 +12,14 @@ from . import ndarray as nd
 from . import autograd, random, test_utils
 
 __version__ = '0.1.0'
+
+# Imported on first use: they pull in ipywidgets and matplotlib, which would
+# slow down ``import mxlearn`` for everyone who does not look at a widget.
+_LAZY = ('widgets',)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module('.' + name, __name__)
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
