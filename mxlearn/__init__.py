@@ -10,6 +10,7 @@ from .context import Context, cpu, gpu, cpu_pinned, current_context
 from . import ndarray
 from . import ndarray as nd
 from . import autograd, random, test_utils
+from . import optimizer, lr_scheduler
 
 __version__ = '0.1.0'
 

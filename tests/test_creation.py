@@ -44,8 +44,6 @@ def test_invalid_arguments_raise_clear_errors():
         nd.ones((2, 'a'))
     with pytest.raises(mx.MXNetError, match='unknown dtype'):
         nd.zeros(2, dtype='foo')
-    with pytest.raises(mx.MXNetError, match='ctx=cpu'):
-        nd.zeros((2, 3), mx.cpu(1))     # ctx must be passed by keyword
     with pytest.raises(mx.MXNetError, match='shape is required'):
         nd.zeros()
 
@@ -173,3 +171,10 @@ def test_shape_and_type_inference():
     assert get_op('linspace').infer_shape([], start=0, stop=1, num=7) == [(7,)]
     assert get_op('full').infer_type([], dtype='int64') == [np.dtype('int64')]
     assert get_op('zeros').infer_type([]) == [np.dtype('float32')]
+
+
+def test_context_can_be_given_positionally_as_in_mxnet():
+    a = mx.nd.zeros((2, 3), mx.cpu(1), dtype='float64')
+    assert a.context == mx.cpu(1) and a.dtype == np.float64
+    b = mx.nd.ones((2,), mx.cpu(0), 'int32')
+    assert b.context == mx.cpu(0) and b.dtype == np.int32

@@ -15,8 +15,7 @@ Two conventions, shared with the random-number operators
 - ``dtype=None`` means float32, MXNet's default; a dtype may be given as a
   string (``'int32'``), a numpy type (``numpy.int32``) or a ``numpy.dtype``.
 
-MXNet accepts ``ctx`` positionally in ``mx.nd.zeros(shape, ctx, dtype)``;
-here ``ctx`` must be passed by keyword.
+As in MXNet, ``ctx`` may be given by position too: ``mx.nd.zeros(shape, ctx, dtype)``.
 """
 import contextlib
 import math

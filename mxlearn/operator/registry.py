@@ -35,7 +35,7 @@ serve symbolic shape inference and the error messages of eager calls.
 """
 import inspect
 
-from .._ext.core import Op
+from .._ext.core import Context, Op
 from ..base import MXNetError
 
 OPS = {}
@@ -221,6 +221,13 @@ def _make_parser(op, attr_names, n_required):
                                          'is not' % (op.name, later[0], key))
                     break
                 inputs.append(value)
+        if op.needs_ctx and ctx is None:
+            # MXNet's creation functions take the context positionally too:
+            # ``nd.zeros(shape, ctx, dtype)``.
+            for i, a in enumerate(rest):
+                if isinstance(a, Context):
+                    ctx = rest.pop(i)
+                    break
         if len(rest) > len(attr_names):
             raise MXNetError('Operator %s: too many positional arguments (%d given; '
                              'inputs: %s; attributes: %s)' % (
