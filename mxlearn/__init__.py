@@ -11,6 +11,8 @@ from . import ndarray
 from . import ndarray as nd
 from . import autograd, random, test_utils
 from . import optimizer, lr_scheduler
+from . import initializer, metric
+from . import initializer as init
 
 __version__ = '0.1.0'
 
