@@ -13,6 +13,8 @@ from . import autograd, random, test_utils
 from . import optimizer, lr_scheduler
 from . import initializer, metric
 from . import initializer as init
+from . import symbol
+from . import symbol as sym
 
 __version__ = '0.1.0'
 

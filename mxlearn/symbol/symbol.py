@@ -1,0 +1,705 @@
+"""Symbol: a graph of registry operators, built now and run later.
+
+A Symbol is a list of outputs, each ``(node, index)``. A node is a variable
+(``op`` None) or an operator applied to the outputs of other nodes, with its
+attributes as Python values (``kernel=(3, 3)``) and the user's own attributes
+(``__shape__``, ``lr_mult``) as strings, which is how MXNet keeps them.
+
+Examples
+--------
+>>> from mxlearn import symbol as sym
+>>> x = sym.var('x')
+>>> y = sym.FullyConnected(x, num_hidden=3, name='fc1')
+>>> y.list_arguments()
+['x', 'fc1_weight', 'fc1_bias']
+>>> y.infer_shape(x=(2, 5))[0]
+[(2, 5), (3, 5), (3,)]
+"""
+import os
+import tempfile
+import warnings
+
+import numpy
+
+from .._ext.core import invoke
+from ..base import MXNetError
+from ..gluon.name import current as _current_names
+from ..ndarray.params_file import _FLAG_TO_DTYPE, _flag_for_dtype
+from ..operator import OPS
+from . import json_format
+from .register import AUXILIARY, PARAM_SHAPES, output_names, wants_input
+
+_STORAGE_FLAGS = {'default': 0, 'row_sparse': 1, 'csr': 2}
+
+
+class _Node:
+    """One operation (or variable) of a graph; Symbols point at its outputs."""
+    __slots__ = ('op', 'op_name', 'name', 'attrs', 'user_attrs', 'inputs', 'outputs')
+
+    def __init__(self, op, op_name, name, attrs, user_attrs, inputs):
+        self.op, self.op_name, self.name = op, op_name, name
+        self.attrs = attrs
+        self.user_attrs = dict(user_attrs or {})
+        self.inputs = inputs
+        self.outputs = output_names(op, attrs) if op is not None else ['']
+
+    def all_attrs(self):
+        """The node's attributes as MXNet's JSON writes them (strings)."""
+        out = {k: json_format.format_value(v) for k, v in self.attrs.items()}
+        if self.op is not None and self.op.num_inputs < 0:
+            out['num_args'] = str(len(self.inputs))
+        out.update(self.user_attrs)
+        return out
+
+
+def _topological(heads):
+    """The nodes reachable from ``heads`` in MXNet's order (depth-first, inputs in order)."""
+    order, seen = [], set()
+    for head, _ in heads:
+        stack = [(head, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((n, False) for n, _ in reversed(node.inputs) if id(n) not in seen)
+    return order
+
+
+class Symbol:
+    """The outputs of a graph of operators (see the module docstring).
+
+    Build one with :func:`var` and the operator functions of ``mx.sym``
+    rather than with this constructor.
+    """
+
+    def __init__(self, outputs):
+        self._outputs = list(outputs)
+
+    # --- structure ---------------------------------------------------------
+
+    @property
+    def name(self):
+        """The node name of a single-output symbol, None for a group.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.relu(sym.var('x'), name='r').name
+        'r'
+        """
+        return self._outputs[0][0].name if len(self._outputs) == 1 else None
+
+    def _nodes(self):
+        return _topological(self._outputs)
+
+    def _variables(self):
+        """(arguments, auxiliary states) of the graph, as variable nodes in order."""
+        aux = set()
+        for node in self._nodes():
+            names = AUXILIARY.get(node.op.name, ()) if node.op is not None else ()
+            for key, (src, _) in zip(node.op.arg_names if node.op else (), node.inputs):
+                if key in names and src.op is None:
+                    aux.add(id(src))
+        variables = [n for n in self._nodes() if n.op is None]
+        return ([n for n in variables if id(n) not in aux],
+                [n for n in variables if id(n) in aux])
+
+    def list_arguments(self):
+        """The names of the variables the graph reads, except auxiliary states.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.BatchNorm(sym.var('x'), name='bn').list_arguments()
+        ['x', 'bn_gamma', 'bn_beta']
+        """
+        return [n.name for n in self._variables()[0]]
+
+    def list_auxiliary_states(self):
+        """The names of the auxiliary states (BatchNorm's moving mean and variance).
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.BatchNorm(sym.var('x'), name='bn').list_auxiliary_states()
+        ['bn_moving_mean', 'bn_moving_var']
+        """
+        return [n.name for n in self._variables()[1]]
+
+    def list_inputs(self):
+        """The names of all variables, arguments and auxiliary states, in graph order.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> len(sym.BatchNorm(sym.var('x')).list_inputs())
+        5
+        """
+        return [n.name for n in self._nodes() if n.op is None]
+
+    def list_outputs(self):
+        """The names of the outputs: ``<node>_output`` (a variable's is its name).
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.split(sym.var('x'), num_outputs=2, name='s').list_outputs()
+        ['s_output0', 's_output1']
+        """
+        return [_output_name(node, i) for node, i in self._outputs]
+
+    def __len__(self):
+        return len(self._outputs)
+
+    def __iter__(self):
+        return (Symbol([o]) for o in self._outputs)
+
+    def __getitem__(self, index):
+        """An output by position or by name (as in ``list_outputs``)."""
+        if isinstance(index, str):
+            names = self.list_outputs()
+            if index not in names:
+                raise MXNetError('no output named %r; the outputs are %s' % (index, names))
+            index = names.index(index)
+        if not -len(self) <= index < len(self):
+            raise MXNetError('output index %d is out of range for %d outputs'
+                             % (index, len(self)))
+        return Symbol([self._outputs[index]])
+
+    def get_internals(self):
+        """A group of every output of every node, variables included.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.relu(sym.var('x'), name='r').get_internals().list_outputs()
+        ['x', 'r_output']
+        """
+        return Symbol([(n, i) for n in self._nodes() for i in range(len(n.outputs))])
+
+    def get_children(self):
+        """The inputs of this symbol's node, as a group; None for a variable.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.relu(sym.var('x')).get_children().list_outputs()
+        ['x']
+        """
+        node = self._single('get_children')
+        return Symbol(node.inputs) if node.inputs else None
+
+    def _single(self, what):
+        if len(self._outputs) != 1:
+            raise MXNetError('%s needs a symbol with one output; this group has %d'
+                             % (what, len(self._outputs)))
+        return self._outputs[0][0]
+
+    # --- attributes --------------------------------------------------------
+
+    def attr(self, key):
+        """The attribute ``key`` of this node as a string, or None.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.var('w', lr_mult=2).attr('__lr_mult__')
+        '2'
+        """
+        return self._single('attr').all_attrs().get(key)
+
+    def list_attr(self):
+        """This node's attributes, as strings.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.Activation(sym.var('x'), act_type='relu').list_attr()
+        {'act_type': 'relu'}
+        """
+        return self._single('list_attr').all_attrs()
+
+    def attr_dict(self):
+        """The attributes of every node that has some, by node name.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.var('x', shape=(2,)).attr_dict()
+        {'x': {'__shape__': '(2,)'}}
+        """
+        return {n.name: n.all_attrs() for n in self._nodes() if n.all_attrs()}
+
+    # --- arithmetic --------------------------------------------------------
+
+    def _binary(self, other, names, reflected=False):
+        """``self <op> other`` (or ``other <op> self``) with the ops of ``_ARITHMETIC``."""
+        if isinstance(other, Symbol):
+            lhs, rhs = (other, self) if reflected else (self, other)
+            return _create(OPS[names[0]], names[0], [lhs, rhs], {}, None, None, hint=names[1])
+        if not isinstance(other, (int, float, numpy.number)):
+            return NotImplemented
+        return _create(OPS[names[2]], names[2], [self], {'scalar': other}, None, None,
+                       hint=names[3])
+
+    def __neg__(self):
+        return self.__mul__(-1.0)
+
+    def __abs__(self):
+        return _create(OPS['abs'], 'abs', [self], {}, None, None)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        if self.name is not None:
+            return '<Symbol %s>' % self.name
+        return '<Symbol group [%s]>' % ', '.join(self.list_outputs())
+
+    # --- inference ---------------------------------------------------------
+
+    def infer_shape(self, *args, **kwargs):
+        """Infer the shapes of all arguments, outputs and auxiliary states.
+
+        Parameters
+        ----------
+        *args, **kwargs : tuple
+            Known shapes, by position in ``list_arguments()`` or by name.
+
+        Returns
+        -------
+        (arg_shapes, out_shapes, aux_shapes)
+            Lists of shape tuples, or ``(None, None, None)`` (with a warning
+            naming the unknown ones) when the given shapes do not determine
+            them all.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> y = sym.Convolution(sym.var('x'), kernel=(3, 3), num_filter=4, name='c')
+        >>> y.infer_shape(x=(1, 2, 8, 8))
+        ([(1, 2, 8, 8), (4, 2, 3, 3), (4,)], [(1, 4, 6, 6)], [])
+        """
+        args, outs, aux = self.infer_shape_partial(*args, **kwargs)
+        unknown = [n for n, s in zip(self.list_arguments() + self.list_auxiliary_states(),
+                                     args + aux) if not _complete(s)]
+        if unknown or not all(_complete(s) for s in outs):
+            warnings.warn('infer_shape: the shapes given do not determine those of %s; '
+                          'give more of them, or use infer_shape_partial'
+                          % (', '.join(unknown) or 'the outputs'), stacklevel=2)
+            return None, None, None
+        return args, outs, aux
+
+    def infer_shape_partial(self, *args, **kwargs):
+        """Like :meth:`infer_shape`, but unknown shapes come back as ``()``.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> y = sym.FullyConnected(sym.var('x'), num_hidden=3, name='fc')
+        >>> y.infer_shape_partial()
+        ([(), (), ()], [()], [])
+        """
+        known = self._known(args, kwargs, 'shape')
+        shapes = {}
+        for node in self._nodes():
+            if node.op is None:
+                given = known.get(node.name)
+                if given is None and '__shape__' in node.user_attrs:
+                    given = json_format.parse_value(node.user_attrs['__shape__'])
+                shapes[(node, 0)] = tuple(given) if given is not None else None
+                continue
+            for i, shape in enumerate(_infer_node_shapes(node, shapes)):
+                shapes[(node, i)] = shape
+        return self._collect(shapes, ())
+
+    def infer_type(self, *args, **kwargs):
+        """Infer the dtypes of all arguments, outputs and auxiliary states.
+
+        Unknown parameter dtypes follow their node's first known input, as
+        in MXNet. Returns ``(None, None, None)`` when nothing is known.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> y = sym.FullyConnected(sym.var('x'), num_hidden=3)
+        >>> y.infer_type(x='float64')[1]
+        [<class 'numpy.float64'>]
+        """
+        known = self._known(args, kwargs, 'dtype')
+        dtypes = {}
+        for node in self._nodes():
+            if node.op is None:
+                given = known.get(node.name)
+                if given is None and '__dtype__' in node.user_attrs:
+                    given = _FLAG_TO_DTYPE[int(node.user_attrs['__dtype__'])]
+                dtypes[(node, 0)] = numpy.dtype(given) if given is not None else None
+                continue
+            for i, dtype in enumerate(_infer_node_types(node, dtypes)):
+                dtypes[(node, i)] = dtype
+        result = self._collect(dtypes, None)
+        if any(d is None for part in result for d in part):
+            return None, None, None
+        return tuple([d.type for d in part] for part in result)
+
+    def _known(self, args, kwargs, what):
+        names = self.list_arguments()
+        if len(args) > len(names):
+            raise MXNetError('infer_%s: %d positional %ss given for %d arguments (%s)'
+                             % (what, len(args), what, len(names), ', '.join(names)))
+        known = dict(zip(names, args))
+        inputs = set(self.list_inputs())
+        for key, value in kwargs.items():
+            if key not in inputs:
+                raise MXNetError('infer_%s: %r is not an input of this symbol; its inputs '
+                                 'are %s' % (what, key, ', '.join(sorted(inputs))))
+            known[key] = value
+        return {k: v for k, v in known.items() if v is not None}
+
+    def _collect(self, values, unknown):
+        args, aux = self._variables()
+
+        def get(key):
+            value = values.get(key)
+            return unknown if value is None else value
+        return ([get((n, 0)) for n in args], [get(o) for o in self._outputs],
+                [get((n, 0)) for n in aux])
+
+    # --- running and saving ------------------------------------------------
+
+    def eval(self, ctx=None, **kwargs):
+        """Run the graph on the NDArrays given by name and return its outputs.
+
+        The operators run one by one through the registry, in graph order:
+        a readable reference, not the executor.
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> from mxlearn import symbol as sym
+        >>> (sym.var('a') * 2 + 1).eval(a=mx.nd.ones((2,)))[0].asnumpy()
+        array([3., 3.], dtype=float32)
+        """
+        values = {}
+        for node in self._nodes():
+            if node.op is None:
+                if node.name not in kwargs:
+                    raise MXNetError('eval: no value given for input %r' % node.name)
+                values[(node, 0)] = kwargs[node.name]
+                continue
+            inputs = [values[i] for i in node.inputs]
+            result = invoke(node.op, tuple(inputs), node.attrs or None, ctx)
+            for i, r in enumerate(result if isinstance(result, (list, tuple)) else [result]):
+                values[(node, i)] = r
+        return [values[o] for o in self._outputs]
+
+    def tojson(self):
+        """The graph in MXNet's JSON format (``*-symbol.json``).
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> import json
+        >>> json.loads(sym.relu(sym.var('x')).tojson())['nodes'][1]['op']
+        'relu'
+        """
+        nodes = self._nodes()
+        index = {id(n): i for i, n in enumerate(nodes)}
+        aux = {id(n) for n in self._variables()[1]}
+        entries = [{'op': n.op_name if n.op is not None else 'null', 'name': n.name,
+                    'attrs': n.all_attrs(), 'num_outputs': len(n.outputs),
+                    'inputs': [(index[id(src)], i, int(id(src) in aux))
+                               for src, i in n.inputs]} for n in nodes]
+        return json_format.dumps(entries, [(index[id(n)], i) for n, i in self._outputs])
+
+    def save(self, fname):
+        """Write :meth:`tojson` to ``fname`` (atomically: a reader never sees half a file).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from mxlearn import symbol as sym
+        >>> path = os.path.join(tempfile.mkdtemp(), 'net-symbol.json')
+        >>> sym.relu(sym.var('x')).save(path)
+        >>> sym.load(path).list_arguments()
+        ['x']
+        """
+        text = self.tojson()
+        folder = os.path.dirname(os.path.abspath(fname))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.json')
+        try:
+            with os.fdopen(fd, 'w') as f:
+                f.write(text)
+            os.replace(tmp, fname)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+# Python operator -> (symbol op, name hint, scalar op, scalar name hint,
+# reflected scalar op, its hint): the op and automatic names MXNet 1.9.1 uses.
+_ARITHMETIC = {
+    'add': ('elemwise_add', '_plus', '_plus_scalar', '_plusscalar', None, None),
+    'sub': ('elemwise_sub', '_minus', '_minus_scalar', '_minusscalar',
+            '_rminus_scalar', '_rminusscalar'),
+    'mul': ('elemwise_mul', '_mul', '_mul_scalar', '_mulscalar', None, None),
+    'truediv': ('elemwise_div', '_div', '_div_scalar', '_divscalar',
+                '_rdiv_scalar', '_rdivscalar'),
+    'mod': ('_mod', '_mod', '_mod_scalar', '_modscalar', '_rmod_scalar', '_rmodscalar'),
+    'pow': ('_power', '_power', '_power_scalar', '_powerscalar',
+            '_rpower_scalar', '_rpower_scalar'),
+    'eq': ('_equal', '_equal', '_equal_scalar', '_equal_scalar', None, None),
+    'ne': ('_not_equal', '_not_equal', '_not_equal_scalar', '_not_equal_scalar', None, None),
+    'gt': ('_greater', '_greater', '_greater_scalar', '_greater_scalar', None, None),
+    'ge': ('_greater_equal', '_greater_equal', '_greater_equal_scalar',
+           '_greater_equal_scalar', None, None),
+    'lt': ('_lesser', '_lesser', '_lesser_scalar', '_lesser_scalar', None, None),
+    'le': ('_lesser_equal', '_lesser_equal', '_lesser_equal_scalar', '_lesser_equal_scalar',
+           None, None),
+}
+
+
+def _arithmetic_methods():
+    for key, names in _ARITHMETIC.items():
+        def method(self, other, _names=names[:4]):
+            return self._binary(other, _names)
+        setattr(Symbol, '__%s__' % key, method)
+        if key in ('add', 'mul'):
+            setattr(Symbol, '__r%s__' % key, method)
+        elif names[4] is not None:
+            def reflected(self, other, _names=names[:2] + names[4:]):
+                return self._binary(other, _names, reflected=True)
+            setattr(Symbol, '__r%s__' % key, reflected)
+
+
+_arithmetic_methods()
+
+
+def _output_name(node, index):
+    return node.name if node.op is None else '%s_%s' % (node.name, node.outputs[index])
+
+
+def _complete(shape):
+    return shape is not None and len(shape) > 0 and 0 not in shape
+
+
+def _describe_inputs(node, values):
+    keys = node.op.arg_names if node.op.num_inputs >= 0 else (
+        ['data%d' % i for i in range(len(node.inputs))])
+    return ', '.join('%s=%s %s' % (k, src.name, values.get((src, i)))
+                     for k, (src, i) in zip(keys, node.inputs))
+
+
+def _infer_node_shapes(node, shapes):
+    """The output shapes of ``node``; fills in its parameters' shapes on the way."""
+    rule = PARAM_SHAPES.get(node.op.name)
+    data = shapes.get(node.inputs[0]) if node.inputs else None
+    if rule is not None and _complete(data):
+        merged = dict(node.op.defaults or {}, **node.attrs)
+        try:
+            wanted = rule(data, merged)
+        except (TypeError, IndexError, ZeroDivisionError, KeyError) as e:
+            raise MXNetError('infer_shape: node %r (%s) cannot derive its parameter shapes '
+                             'from data of shape %s and attributes %s (%s)'
+                             % (node.name, node.op.name, data, node.attrs, e)) from None
+        for key, src in zip(node.op.arg_names, node.inputs):
+            if key in wanted and shapes.get(src) is None:
+                shapes[src] = wanted[key]
+    in_shapes = [shapes.get(i) for i in node.inputs]
+    n_out = len(node.outputs)
+    if not all(_complete(s) for s in in_shapes) or node.op.infer_shape is None:
+        return [None] * n_out
+    try:
+        return [tuple(s) for s in node.op.infer_shape(in_shapes, **node.attrs)][:n_out]
+    except MXNetError as e:
+        raise MXNetError('infer_shape: node %r (operator %s) rejects its input shapes: %s. '
+                         'Its inputs: %s' % (node.name, node.op.name, e,
+                                             _describe_inputs(node, shapes))) from None
+
+
+def _infer_node_types(node, dtypes):
+    """The output dtypes of ``node``; unknown inputs take its first known input's dtype."""
+    known = [dtypes.get(i) for i in node.inputs if dtypes.get(i) is not None]
+    for key, src in zip(node.op.arg_names, node.inputs):
+        if dtypes.get(src) is None and known:
+            dtype = node.attrs.get('dtype', 'float32') if (
+                node.op.name == 'Embedding' and key == 'weight') else known[0]
+            dtypes[src] = numpy.dtype(dtype)
+    in_dtypes = [dtypes.get(i) for i in node.inputs]
+    n_out = len(node.outputs)
+    if any(d is None for d in in_dtypes):
+        return [None] * n_out
+    if node.op.infer_type is None:
+        return [in_dtypes[0]] * n_out if in_dtypes else [numpy.dtype(numpy.float32)] * n_out
+    try:
+        return [numpy.dtype(d) for d in node.op.infer_type(in_dtypes, **node.attrs)][:n_out]
+    except MXNetError as e:
+        raise MXNetError('infer_type: node %r (operator %s) rejects its input dtypes: %s. '
+                         'Its inputs: %s' % (node.name, node.op.name, e,
+                                             _describe_inputs(node, dtypes))) from None
+
+
+def _create(op, op_name, inputs, attrs, name, user_attrs, hint=None):
+    """A new node of ``op`` on ``inputs`` (a list, or a dict by input name), as a Symbol.
+
+    Missing inputs get automatic variables named ``<node>_<input>``.
+    """
+    name = _current_names().get(name, hint or op_name.lower())
+    for key, value in (user_attrs or {}).items():
+        if not isinstance(value, str):
+            raise MXNetError('attr= values must be strings; %r is %r' % (key, value))
+    if isinstance(inputs, dict):
+        names, listed = op.arg_names, []
+        for i, key in enumerate(names):
+            if key in inputs:
+                listed.append(inputs[key])
+            elif wants_input(op, key, attrs):
+                init = AUXILIARY.get(op.name, {}).get(key)
+                listed.append(Variable('%s_%s' % (name, key),
+                                       init=init) if init else Variable('%s_%s' % (name, key)))
+            else:
+                later = [k for k in names[i + 1:] if k in inputs]
+                if later:
+                    raise MXNetError('Operator %s: input %r is given but %r, before it, is '
+                                     'not' % (op.name, later[0], key))
+                break
+        inputs = listed
+    entries = []
+    for s in inputs:
+        if not isinstance(s, Symbol):
+            raise MXNetError('Operator %s: inputs must be Symbols, got %s'
+                             % (op.name, type(s).__name__))
+        if len(s) != 1:
+            raise MXNetError('Operator %s: an input must have one output; a group of %d '
+                             'was given' % (op.name, len(s)))
+        entries.append(s._outputs[0])
+    node = _Node(op, op_name, name, attrs, user_attrs, entries)
+    return Symbol([(node, i) for i in range(len(node.outputs))])
+
+
+def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None,
+             init=None, stype=None, **kwargs):
+    """A named input of a graph (data, a label, a weight).
+
+    Parameters
+    ----------
+    name : str
+    attr : dict of str to str, optional
+        Extra attributes, kept as given.
+    shape : tuple, optional
+        The shape, used by ``infer_shape`` (``0`` marks an unknown dimension).
+    lr_mult, wd_mult : float, optional
+        Multipliers of the learning rate and weight decay of this parameter.
+    dtype : str or numpy dtype, optional
+    init : Initializer or str, optional
+        How to initialize it (an Initializer is stored as its ``dumps()``).
+    stype : {'default', 'row_sparse', 'csr'}, optional
+    **kwargs
+        More attributes, with names of the form ``__key__``.
+
+    Returns
+    -------
+    Symbol
+
+    Examples
+    --------
+    >>> from mxlearn import symbol as sym
+    >>> sym.Variable('w', shape=(3, 4), dtype='float64').list_attr()
+    {'__shape__': '(3, 4)', '__dtype__': '1'}
+    """
+    if not isinstance(name, str):
+        raise MXNetError('a Variable needs a name (a str), got %r' % (name,))
+    attrs = dict(attr or {})
+    if shape is not None:
+        attrs['__shape__'] = str(tuple(shape))
+    if lr_mult is not None:
+        attrs['__lr_mult__'] = str(lr_mult)
+    if wd_mult is not None:
+        attrs['__wd_mult__'] = str(wd_mult)
+    if dtype is not None:
+        flag = _flag_for_dtype(numpy.dtype(dtype))
+        if flag is None:
+            raise MXNetError('Variable %r: dtype %s has no MXNet type flag' % (name, dtype))
+        attrs['__dtype__'] = str(flag)
+    if init is not None:
+        attrs['__init__'] = init if isinstance(init, str) else init.dumps()
+    if stype is not None:
+        if stype not in _STORAGE_FLAGS:
+            raise MXNetError('stype must be one of %s, got %r' % (sorted(_STORAGE_FLAGS), stype))
+        attrs['__storage_type__'] = str(_STORAGE_FLAGS[stype])
+    for key, value in kwargs.items():
+        if not (key.startswith('__') and key.endswith('__')):
+            raise MXNetError('Variable %r: extra attribute %r must be named __%s__'
+                             % (name, key, key.strip('_')))
+        attrs[key] = str(value)
+    return Symbol([(_Node(None, 'null', name, {}, attrs, []), 0)])
+
+
+var = Variable
+
+
+def Group(symbols):
+    """One symbol with the outputs of all ``symbols``, in order.
+
+    Examples
+    --------
+    >>> from mxlearn import symbol as sym
+    >>> a, b = sym.var('a'), sym.var('b')
+    >>> sym.Group([a, sym.relu(b, name='r')]).list_outputs()
+    ['a', 'r_output']
+    """
+    symbols = list(symbols)
+    if not symbols or not all(isinstance(s, Symbol) for s in symbols):
+        raise MXNetError('Group needs a non-empty list of Symbols')
+    return Symbol([o for s in symbols for o in s._outputs])
+
+
+def load_json(json_str):
+    """The Symbol of a graph in MXNet's JSON format.
+
+    Operator attributes are read back into Python values with
+    ``json_format.parse_value``, guided by each attribute's default.
+
+    Examples
+    --------
+    >>> from mxlearn import symbol as sym
+    >>> y = sym.load_json(sym.Pooling(sym.var('x'), kernel=(2, 2), name='p').tojson())
+    >>> y.list_attr()
+    {'kernel': '(2, 2)'}
+    """
+    entries, heads = json_format.loads(json_str)
+    nodes = []
+    for entry in entries:
+        if entry['op'] == 'null':
+            nodes.append(_Node(None, 'null', entry['name'], {}, entry['attrs'], []))
+            continue
+        op = OPS.get(entry['op'])
+        if op is None:
+            raise MXNetError('node %r uses operator %r, which mxlearn does not have'
+                             % (entry['name'], entry['op']))
+        defaults = op.defaults or {}
+        attrs = {k: json_format.parse_value(v, defaults[k])
+                 for k, v in entry['attrs'].items() if k in defaults}
+        user = {k: v for k, v in entry['attrs'].items()
+                if k not in defaults and k != 'num_args'}
+        inputs = [(nodes[nid], idx) for nid, idx in entry['inputs']]
+        nodes.append(_Node(op, entry['op'], entry['name'], attrs, user, inputs))
+    return Symbol([(nodes[nid], idx) for nid, idx in heads])
+
+
+def load(fname):
+    """Load a Symbol saved with :meth:`Symbol.save` (or by MXNet) from ``fname``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from mxlearn import symbol as sym
+    >>> path = os.path.join(tempfile.mkdtemp(), 'x-symbol.json')
+    >>> sym.var('x').save(path)
+    >>> sym.load(path).name
+    'x'
+    """
+    with open(fname) as f:
+        return load_json(f.read())
