@@ -209,6 +209,9 @@ cdef class NDArrayBase:
     cdef public Py_ssize_t _oidx
     cdef public object _grad
     cdef public int _grad_req
+    # Set when backward writes this array's gradient; gluon.Trainer clears it
+    # after an update, so a parameter left out of the last backward is caught.
+    cdef public bint _fresh_grad
     cdef object __weakref__
 
     # Make numpy hand mixed expressions (np_array + nd_array) back to us.
@@ -369,6 +372,7 @@ cdef class Op:
     cdef public dict defaults
     cdef public int num_inputs
     cdef public int num_visible
+    cdef public object visible_fn
     cdef public bint same_dtype
     cdef public bint needs_ctx
     cdef public bint keep_dtype
@@ -385,7 +389,13 @@ cdef class Op:
                  keep_dtype=False, ufunc=None, reflected=False, doc='',
                  num_visible=-1):
         self.name = name
-        self.num_visible = num_visible
+        # num_visible: -1 all outputs visible; a callable of the attributes
+        # when the count depends on them (BatchNorm's output_mean_var).
+        if callable(num_visible):
+            self.visible_fn = num_visible
+            self.num_visible = -2
+        else:
+            self.num_visible = num_visible
         self.forward = forward
         self.gradient = gradient
         self.infer_shape = infer_shape
@@ -490,14 +500,21 @@ cpdef object invoke(Op op, tuple inputs, dict attrs, Context ctx=None):
                 _record(op, inputs, attrs, outs)
                 break
     if type(res) is tuple:
-        if op.num_visible < 0:
+        nv = _num_visible(op, attrs)
+        if nv < 0:
             return outs
         # Hidden outputs (a pooling argmax, a dropout mask) stay on the tape
         # for the gradient rule; the caller sees only the visible ones.
-        if op.num_visible == 1:
+        if nv == 1:
             return outs[0]
-        return outs[:op.num_visible]
+        return outs[:nv]
     return outs[0]
+
+
+cdef inline int _num_visible(Op op, dict attrs) except? -3:
+    if op.num_visible == -2:
+        return op.visible_fn(attrs)
+    return op.num_visible
 
 
 # The ops behind Python's operators, set by ``setup_operators``.
@@ -793,9 +810,10 @@ def backward(list heads, list head_grads, bint retain_graph=False,
                 og = None
             if og is not None:
                 outputs = tuple([_entry(node, i) for i in range(n)])
-                if node.op.num_visible >= 0:
+                nv = _num_visible(node.op, node.attrs)
+                if nv >= 0:
                     # hidden outputs never receive a gradient: leave them None
-                    n = node.op.num_visible
+                    n = nv
                 for i in range(n):
                     if ograds[i] is None:
                         ograds[i] = wrap(node.ctx.get_xp().zeros_like(node.out_data[i]), node.ctx)
@@ -837,6 +855,8 @@ def backward(list heads, list head_grads, bint retain_graph=False,
                              "of shape %s" % (g.shape, v.shape))
         if v._grad_req == 2:
             (<NDArrayBase>v._grad)._data += g._data
+            v._fresh_grad = True
         else:
             (<NDArrayBase>v._grad)._data[...] = g._data
+            v._fresh_grad = True
     return None

@@ -363,3 +363,34 @@ def test_hidden_outputs_reach_the_gradient_rule_but_not_the_caller():
     np.testing.assert_allclose(g.asnumpy(), [8.0, 16.0])
     with pytest.raises(mx.base.MXNetError, match='second-order'):
         g.backward()
+
+
+def test_number_of_visible_outputs_can_depend_on_attributes():
+    from mxlearn._ext.core import invoke
+    from mxlearn.operator.registry import OPS, register
+
+    if '_test_stats' not in OPS:
+        @register('_test_stats', num_visible=lambda attrs: 2 if attrs['with_mean'] else 1,
+                  gradient=lambda F, i, o, g, with_mean: (g[0] * 2,))
+        def _stats(xp, data, *, with_mean=False):
+            return data * 2, data.mean(keepdims=True).reshape(1)
+
+    x = nd.array([1.0, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        out = invoke(OPS['_test_stats'], (x,), {'with_mean': False})
+    assert isinstance(out, nd.NDArray)
+    out.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [2.0, 2.0])
+    out, mean = invoke(OPS['_test_stats'], (x,), {'with_mean': True})
+    assert mean.asscalar() == 2.0
+
+
+def test_backward_marks_written_gradients_fresh():
+    x = nd.array([1.0, 2.0])
+    x.attach_grad()
+    assert not x._fresh_grad
+    with autograd.record():
+        y = x * 2
+    y.backward()
+    assert x._fresh_grad
