@@ -31,4 +31,8 @@ extensions = [
     for path in sorted(glob.glob('ext/*.pyx'))
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives={'language_level': 3}))
+# Each kernel file compiles on its own, so use every core: Binder and CI
+# build from scratch on two.
+jobs = os.cpu_count() or 1
+setup(ext_modules=cythonize(extensions, nthreads=jobs, compiler_directives={'language_level': 3}),
+      options={'build_ext': {'parallel': jobs}})
