@@ -15,6 +15,10 @@ from . import initializer, metric
 from . import initializer as init
 from . import symbol
 from . import symbol as sym
+from . import gluon
+from . import image
+from . import image as img
+from . import contrib
 
 __version__ = '0.1.0'
 

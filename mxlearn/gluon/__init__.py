@@ -1,0 +1,5 @@
+"""``mx.gluon``: Blocks, Parameters, layers, losses, the Trainer and data loading."""
+from .parameter import Parameter, Constant, ParameterDict, DeferredInitializationError
+from .block import Block, HybridBlock
+from .trainer import Trainer
+from . import nn, loss, data, utils, name
