@@ -25,3 +25,7 @@ from .tape import TapeView, replay_backward, walk_tape
 __all__ = ['FigureWidget', 'TapeView', 'ActivationExplorer', 'LossExplorer', 'BroadcastView',
            'Curve', 'CurveExplorer', 'ACTIVATIONS', 'LOSSES', 'replay_backward', 'walk_tape',
            'short_value', 'DPI']
+from .optimizer_playground import OptimizerPlayground
+from .dashboard import TrainingDashboard
+
+__all__ += ['OptimizerPlayground', 'TrainingDashboard']
