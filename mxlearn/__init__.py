@@ -5,6 +5,7 @@
 the KVStore. See ``chapters/`` for the course.
 """
 from .base import MXNetError
+from .backend import tune_allocator as _tune_allocator
 from . import base, context
 from .context import Context, cpu, gpu, cpu_pinned, current_context
 from . import ndarray
@@ -21,6 +22,7 @@ from . import image as img
 from . import contrib
 
 __version__ = '0.1.0'
+_tune_allocator()
 
 # Imported on first use: they pull in ipywidgets and matplotlib, which would
 # slow down ``import mxlearn`` for everyone who does not look at a widget.
