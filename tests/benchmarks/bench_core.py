@@ -17,6 +17,8 @@ d. A LeNet-sized network (``lenet.py``) on a batch of 128 MNIST-shaped
    images: forward, softmax cross-entropy and backward to every weight, in
    ms per batch (``x 78.1`` gives an epoch of 10,000 samples).
 e. The same network's forward alone, in ms per batch.
+f, g, h. Gluon training: an MLP epoch, a LeNet epoch and an Adam step
+   (``training.py``).
 i. The time of ``import`` in a fresh interpreter, in seconds, with bytecode
    cached as for an installed package.
 
@@ -39,7 +41,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import mxlearn as mx  # noqa: E402
-from tests.benchmarks import lenet  # noqa: E402
+from tests.benchmarks import lenet, training  # noqa: E402
 
 try:
     import torch
@@ -57,6 +59,9 @@ TARGETS = {
     'dot': ('>=', 'numpy', 0.9, '>= 0.9x numpy'),
     'lenet': ('<=', 'torch', 1.5, '<= 1.5x torch'),
     'lenet_fwd': ('<=', 'torch', 1.5, '<= 1.5x torch'),
+    'mlp': ('<=', 'torch', 1.0, '<= torch'),
+    'lenet_epoch': ('<=', 'torch', 1.5, '<= 1.5x torch'),
+    'adam': ('<=', 'torch', 1.0, '<= torch'),
     'import': ('<', None, 0.3, '< 0.3 s'),
 }
 
@@ -264,6 +269,8 @@ def main(argv=None):
     results['dot'], notes = bench_dot(3 if args.quick else 10)
     results['lenet'], results['lenet_fwd'], lenet_notes = bench_lenet(3 if args.quick else 7)
     notes += lenet_notes
+    results.update(training.bench_epochs(mx, torch, 2 if args.quick else 3))
+    results['adam'] = training.bench_adam(mx, torch, 2 if args.quick else 4)
     results['import'] = bench_import(3 if args.quick else 5)
 
     rows = [('add', 'a) c = a + b, 10 x f32', 'µs/op', 3),
@@ -271,6 +278,9 @@ def main(argv=None):
             ('dot', 'c) dot 1024x1024 f32', 'GFLOP/s', 1),
             ('lenet', 'd) LeNet fwd+bwd, batch 128', 'ms', 2),
             ('lenet_fwd', 'e) LeNet forward, batch 128', 'ms', 2),
+            ('mlp', 'f) Gluon MLP epoch, 60k', 's', 3),
+            ('lenet_epoch', 'g) Gluon LeNet epoch, 10k', 's', 3),
+            ('adam', 'h) Adam step, 10M params', 'ms', 2),
             ('import', 'i) import time', 's', 3)]
     header = ('workload', 'unit', 'mxlearn', 'numpy', 'torch', 'ratio', 'target', 'met')
     table = []
