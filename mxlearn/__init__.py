@@ -4,7 +4,16 @@
 ``mx.autograd``, contexts, and (as the course grows) Symbol, Module, Gluon and
 the KVStore. See ``chapters/`` for the course.
 """
-from .base import MXNetError
+import os as _os
+
+# The compiled kernels' OpenMP threads and numpy's BLAS threads take turns on
+# the same few cores. Spinning OpenMP threads (libgomp's default) starve the
+# BLAS threads that run next: a LeNet step went from 11 ms to 30-50 ms on two
+# cores. Sleeping waiters cost microseconds instead. Must be set before
+# libgomp loads with the first extension module; a user's setting wins.
+_os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
+from .base import MXNetError  # noqa: E402
 from .backend import tune_allocator as _tune_allocator
 from . import base, context
 from .context import Context, cpu, gpu, cpu_pinned, current_context
