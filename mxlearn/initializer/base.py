@@ -21,7 +21,7 @@ import warnings
 import numpy
 
 from .. import ndarray as nd
-from ..base import MXNetError
+from ..base import MXNetError, register_class
 
 __all__ = ['InitDesc', 'Initializer', 'register', 'alias', 'create']
 
@@ -273,17 +273,8 @@ _REGISTRY = {}
 
 
 def _register(klass, name):
-    if not (isinstance(klass, type) and issubclass(klass, Initializer)):
-        raise MXNetError('only subclasses of mx.init.Initializer can be registered, got %r'
-                         % (klass,))
-    name = name.lower()
-    previous = _REGISTRY.get(name)
-    if previous is not None and previous is not klass:
-        warnings.warn('initializer %r: %s.%s replaces %s.%s' % (
-            name, klass.__module__, klass.__name__, previous.__module__, previous.__name__),
-            UserWarning, stacklevel=3)
-    _REGISTRY[name] = klass
-    return klass
+    return register_class(_REGISTRY, klass, name, Initializer, 'initializer',
+                          'mx.init.Initializer')
 
 
 def register(klass):
@@ -366,7 +357,8 @@ def create(*args, **kwargs):
     if args:
         spec, args = args[0], args[1:]
     elif 'initializer' in kwargs:
-        spec = kwargs.pop('initializer')
+        spec = kwargs.pop('initializer',
+                          'mx.init.Initializer')
     else:
         raise MXNetError('create() needs an initializer: a name, a JSON string or an instance')
     if isinstance(spec, Initializer):

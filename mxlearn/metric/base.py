@@ -1,11 +1,10 @@
 """EvalMetric, the registry of metrics by name, and the input checks they share."""
 import json
-import warnings
 
 import numpy
 
 from .. import ndarray as nd
-from ..base import MXNetError
+from ..base import MXNetError, register_class
 
 __all__ = ['EvalMetric', 'check_label_shapes', 'register', 'alias']
 
@@ -229,17 +228,7 @@ _REGISTRY = {}
 
 
 def _register(klass, name):
-    if not (isinstance(klass, type) and issubclass(klass, EvalMetric)):
-        raise MXNetError('only subclasses of mx.metric.EvalMetric can be registered, got %r'
-                         % (klass,))
-    name = name.lower()
-    previous = _REGISTRY.get(name)
-    if previous is not None and previous is not klass:
-        warnings.warn('metric %r: %s.%s replaces %s.%s' % (
-            name, klass.__module__, klass.__name__, previous.__module__, previous.__name__),
-            UserWarning, stacklevel=3)
-    _REGISTRY[name] = klass
-    return klass
+    return register_class(_REGISTRY, klass, name, EvalMetric, 'metric', 'mx.metric.EvalMetric')
 
 
 def register(klass):

@@ -48,8 +48,7 @@ import numpy
 
 from .._ext import conv as _kernels
 from ..base import MXNetError
-from .fully_connected import needs_grad
-from .registry import register
+from .registry import needs_grad, register
 
 _KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 _LAYOUTS = {1: 'NCW', 2: 'NCHW'}

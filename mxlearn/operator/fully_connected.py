@@ -18,7 +18,7 @@ gradient. A product is skipped when its input is a constant (see
 import math
 
 from ..base import MXNetError
-from .registry import register
+from .registry import needs_grad, register
 
 
 def _matrix_shape(shape, flatten):
@@ -62,26 +62,6 @@ def _fc_shape(in_shapes, num_hidden=None, no_bias=False, flatten=True):
         raise MXNetError('bias has shape %s; expected (num_hidden,) = (%d,)'
                          % (tuple(in_shapes[2]), num_hidden))
     return [_out_shape(data, num_hidden, flatten)]
-
-
-def needs_grad(x):
-    """Whether a gradient for input ``x`` can be used by anyone.
-
-    An input that is neither a variable (``attach_grad``) nor computed on the
-    tape is a constant, such as the batch fed to a network's first layer: its
-    gradient, a whole GEMM here, would be thrown away.
-
-    Examples
-    --------
-    >>> import mxlearn as mx
-    >>> x = mx.nd.ones((2,))
-    >>> needs_grad(x)
-    False
-    >>> x.attach_grad()
-    >>> needs_grad(x)
-    True
-    """
-    return getattr(x, '_node', True) is not None or x._grad_req != 0
 
 
 def _grad_fc(F, inputs, outputs, ograds, num_hidden=None, no_bias=False, flatten=True):

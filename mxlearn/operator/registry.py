@@ -135,6 +135,28 @@ def register(name, *, gradient=None, infer_shape=None, infer_type=None,
     return decorate
 
 
+def needs_grad(x):
+    """Whether a gradient for input ``x`` can be used by anyone.
+
+    An input that is neither a variable (``attach_grad``) nor computed on the
+    tape is a constant, such as the batch fed to a network's first layer: its
+    gradient (a whole GEMM in FullyConnected or a col2im in Convolution)
+    would be thrown away, so a gradient rule may return None for it.
+
+    Examples
+    --------
+    >>> import mxlearn as mx
+    >>> x = mx.nd.ones((2,))
+    >>> from mxlearn.operator.registry import needs_grad
+    >>> needs_grad(x)
+    False
+    >>> x.attach_grad()
+    >>> needs_grad(x)
+    True
+    """
+    return getattr(x, '_node', True) is not None or x._grad_req != 0
+
+
 def second_order_unsupported(name):
     """The gradient rule of a backward operator that is not differentiated again.
 
