@@ -26,6 +26,8 @@ from . import initializer as init
 from . import symbol
 from . import symbol as sym
 from . import gluon
+from . import io
+from . import callback
 from . import image
 from . import image as img
 from . import contrib

@@ -61,13 +61,16 @@ class _DownloadedDataset(Dataset):
 
 
 def _read_idx(path, magic, ndim):
-    """The uint8 array in an IDX file (gzip-compressed, big-endian header).
+    """The uint8 array in an IDX file (gzip-compressed or not, big-endian header).
 
     The values are decompressed straight into the array: no copy of the
-    47 MB of MNIST's training images is made.
+    47 MB of MNIST's training images is made. Uncompressed files (as some
+    tutorials unpack them) are recognised by the missing gzip magic bytes.
     """
     import gzip
-    with gzip.open(path, 'rb') as f:
+    with open(path, 'rb') as probe:
+        compressed = probe.read(2) == b'\x1f\x8b'
+    with (gzip.open if compressed else open)(path, 'rb') as f:
         header = f.read(4 * (1 + ndim))
         if len(header) < 4 * (1 + ndim):
             raise MXNetError('%s is not an IDX file: it has only %d bytes'
