@@ -25,6 +25,8 @@ from . import initializer, metric
 from . import initializer as init
 from . import symbol
 from . import symbol as sym
+from . import visualization
+from . import visualization as viz
 from . import gluon
 from . import io
 from . import callback
