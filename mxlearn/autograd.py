@@ -12,7 +12,7 @@ from .base import MXNetError
 
 __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording',
            'is_training', 'set_recording', 'set_training', 'mark_variables',
-           'backward', 'grad', 'Function']
+           'backward', 'grad', 'get_symbol', 'Function']
 
 
 class _RecordingStateScope:
@@ -230,6 +230,63 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
         retain_graph = create_graph
     return core.backward(heads, head_grads, retain_graph, train_mode,
                          variables, create_graph)
+
+
+def get_symbol(x, names=None):
+    """The recorded history of ``x`` as a Symbol (the graph that computed it).
+
+    Every recorded operation becomes a node with the same operator and
+    attributes; every array the recording started from (a variable, a
+    constant) becomes a variable, named by ``names`` or ``var0``, ``var1``,
+    ... in the order they are met. Record again, or pass ``retain_graph=True``
+    to ``backward``, to call this after a backward pass.
+
+    Parameters
+    ----------
+    x : NDArray or list of NDArray
+        Arrays computed under ``autograd.record()`` (a list gives a group).
+    names : dict of str to NDArray, optional
+        Names for input arrays, e.g. ``{'data': x, 'w': w}``.
+
+    Returns
+    -------
+    Symbol
+
+    Examples
+    --------
+    >>> import mxlearn as mx
+    >>> x = mx.nd.array([1.0, 2.0]); x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = mx.nd.relu(x * 2)
+    >>> s = mx.autograd.get_symbol(y, names={'x': x})
+    >>> s.list_arguments(), [n.op_name for n in s._nodes()]
+    (['x'], ['null', '_mul_scalar', 'relu'])
+    >>> s.eval(x=x)[0].asnumpy()
+    array([2., 4.], dtype=float32)
+    """
+    from .executor.from_tape import NodeNamer, convert
+    from .symbol.symbol import Symbol, Variable
+    heads = list(x) if isinstance(x, (list, tuple)) else [x]
+    for i, h in enumerate(heads):
+        if not isinstance(h, NDArrayBase):
+            raise MXNetError('get_symbol: expected NDArrays, got %s' % type(h).__name__)
+    names = dict(names or {})
+    for name, array in names.items():
+        if not isinstance(array, NDArrayBase):
+            raise MXNetError('get_symbol: names[%r] must be an NDArray, got %s'
+                             % (name, type(array).__name__))
+    given = {id(a): n for n, a in names.items()}
+    counter = [0]
+
+    def make_leaf(array):
+        name = given.get(id(array))
+        while name is None or name in names and id(array) not in given:
+            name, counter[0] = 'var%d' % counter[0], counter[0] + 1
+        return Variable(name)._outputs[0]
+
+    namer = NodeNamer()
+    entries = convert(heads, {}, {}, make_leaf, lambda node: namer.next(node.op.name))
+    return Symbol(entries)
 
 
 class Function:

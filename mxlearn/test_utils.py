@@ -30,7 +30,8 @@ __all__ = ['default_context', 'set_default_context', 'default_dtype',
            'get_atol', 'get_tols', 'get_tolerance', 'assert_almost_equal',
            'almost_equal', 'assert_almost_equal_ignore_nan', 'assert_allclose',
            'same', 'same_array', 'assert_exception', 'check_numeric_gradient',
-           'numeric_grad', 'random_arrays', 'random_uniform_arrays', 'rand_ndarray',
+           'check_symbolic_forward', 'check_symbolic_backward', 'numeric_grad',
+           'random_arrays', 'random_uniform_arrays', 'rand_ndarray',
            'rand_shape_2d', 'rand_shape_3d', 'rand_shape_nd', 'environment']
 
 
@@ -667,24 +668,28 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
 
     Parameters
     ----------
-    sym : callable
+    sym : callable or Symbol
         A function taking one NDArray per input and returning an NDArray or a
         list of NDArrays, e.g. ``lambda x, w: mx.nd.tanh(x * w)``. It must work
         for float64 inputs too (create any constants with ``dtype=x.dtype``).
-        Symbols will be accepted once ``mx.sym`` exists.
+        Or a Symbol: its analytic gradient then comes from an executor
+        (``bind``, ``forward``, ``backward``: the symbolic backward graph),
+        and the finite differences from ``Symbol.eval`` in float64.
     location : list of (numpy.ndarray or NDArray), or dict of str to array
         The point where gradients are checked: one array per input in order,
-        or a dict whose keys are ``sym``'s parameter names (passed by keyword).
-        Values are converted to ``dtype``.
-    aux_states : None
-        Auxiliary states belong to Symbols; must be None for a callable.
+        or a dict whose keys are ``sym``'s parameter names (passed by keyword);
+        for a Symbol, one array per argument (``list_arguments()`` order) or a
+        dict by argument name. Values are converted to ``dtype``.
+    aux_states : list or dict of arrays, optional
+        A Symbol's auxiliary states (BatchNorm's moving statistics); must be
+        None for a callable.
     numeric_eps : float, optional
         The finite-difference step; by default 2**-9 for float32, 2**-14 for
         float64 and 2**-6 for float16.
     rtol, atol : float, optional
         Tolerances of the comparison; by default those of ``dtype`` (see
         :func:`assert_almost_equal`).
-    grad_nodes : list of str or int, optional
+    grad_nodes : list of str or int, or dict of str to grad_req, optional
         The inputs (parameter names or positions) to check; all by default.
         The others are constants.
     use_forward_train : bool
@@ -712,12 +717,15 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     >>> check_numeric_gradient(lambda x: mx.nd.tanh(x) * x, [x])
     >>> check_numeric_gradient(lambda a, b: a * b + a, {'a': x, 'b': x + 1},
     ...                        grad_nodes=['b'])
+    >>> check_numeric_gradient(mx.sym.tanh(mx.sym.var('x')), [x])
     """
-    if not callable(sym):
-        raise MXNetError('check_numeric_gradient: expected a function of NDArrays (e.g. '
-                         'lambda x: mx.nd.tanh(x)), got %s; Symbols are not supported '
-                         'yet' % type(sym).__name__)
-    if aux_states:
+    from .symbol.symbol import Symbol
+    is_symbol = isinstance(sym, Symbol)
+    if not is_symbol and not callable(sym):
+        raise MXNetError('check_numeric_gradient: expected a Symbol or a function of '
+                         'NDArrays (e.g. lambda x: mx.nd.tanh(x)), got %s'
+                         % type(sym).__name__)
+    if aux_states and not is_symbol:
         raise MXNetError('check_numeric_gradient: aux_states apply to Symbols only; a '
                          'function should take every array it needs as an input (list '
                          'non-differentiated ones outside grad_nodes)')
@@ -732,6 +740,9 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
     eps = get_tolerance(dtype, numeric_eps, default_numeric_eps())
     if eps <= 0:
         raise MXNetError('check_numeric_gradient: numeric_eps must be > 0, got %r' % (eps,))
+    if is_symbol:
+        return _check_symbol_gradient(sym, location, aux_states, eps, rtol, atol, grad_nodes,
+                                      use_forward_train, ctx, dtype)
 
     names, values, by_name = _parse_callable_location(sym, location)
     values = [np.array(_as_numpy(v, n), dtype=dtype) for n, v in zip(names, values)]
@@ -778,6 +789,193 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
             raise AssertionError('check_numeric_gradient: the gradient with respect to '
                                  'input %r (shape %s, %s, eps=%g) does not match finite '
                                  'differences:\n%s' % (n, a.shape, dtype, eps, e)) from None
+
+
+def _symbol_values(sym, given, names, what):
+    """``given`` (a list in ``names`` order, or a dict) as a dict by name, checked."""
+    if given is None:
+        given = {}
+    if isinstance(given, dict):
+        if set(given) != set(names):
+            raise MXNetError('%s has the names %s; the symbol needs exactly %s'
+                             % (what, sorted(given), names))
+        return {n: given[n] for n in names}
+    values = list(given) if isinstance(given, (list, tuple)) else [given]
+    if len(values) != len(names):
+        raise MXNetError('%s has %d arrays for the %d names %s'
+                         % (what, len(values), len(names), names))
+    return dict(zip(names, values))
+
+
+def _symbol_arrays(sym, location, aux_states, ctx, dtype, what):
+    """``sym``'s arguments and auxiliary states as NDArrays ('asnumpy': keep each dtype)."""
+    from .ndarray.ndarray import array
+
+    def convert(values):
+        return {n: array(v, ctx=ctx, dtype=None if dtype == 'asnumpy' else dtype)
+                if not isinstance(v, NDArrayBase) or dtype != 'asnumpy' else v
+                for n, v in values.items()}
+    return (convert(_symbol_values(sym, location, sym.list_arguments(), what + ': location')),
+            convert(_symbol_values(sym, aux_states, sym.list_auxiliary_states(),
+                                   what + ': aux_states')))
+
+
+def _check_symbol_gradient(sym, location, aux_states, eps, rtol, atol, grad_nodes,
+                           use_forward_train, ctx, dtype):
+    """check_numeric_gradient for a Symbol: executor backward against finite differences."""
+    from .ndarray.ndarray import array
+    what = 'check_numeric_gradient'
+    args, aux = _symbol_arrays(sym, location, aux_states, ctx, dtype, what)
+    names = list(args)
+    targets = _grad_node_names(grad_nodes, names)
+    reqs = dict(grad_nodes) if isinstance(grad_nodes, dict) else dict.fromkeys(targets, 'write')
+    location64 = {n: a.asnumpy().astype(np.float64) for n, a in args.items()}
+    aux64 = {n: a.asnumpy().astype(np.float64) for n, a in aux.items()}
+    grads = {n: array(np.zeros(args[n].shape), ctx=ctx, dtype=args[n].dtype) for n in targets}
+    exe = sym.bind(ctx, args, args_grad=grads, grad_req=reqs, aux_states=aux)
+    outs = exe.forward(is_train=use_forward_train)
+    projections = [np.random.rand(*o.shape) + 0.1 for o in outs]
+    exe.backward([array(p, ctx=ctx, dtype=o.dtype) for p, o in zip(projections, outs)])
+
+    def run(**kwargs):
+        states = {n: array(v, ctx=ctx, dtype=np.float64) for n, v in aux64.items()}
+        return sym.eval(ctx=ctx, **kwargs, **states)
+    run.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
+    numeric = numeric_grad(run, location64, eps=eps, projections=projections,
+                           use_forward_train=use_forward_train, ctx=ctx, grad_names=targets)
+    for n in targets:
+        try:
+            assert_almost_equal(numeric[n], grads[n].asnumpy(), rtol=rtol, atol=atol,
+                                names=('numeric', 'executor'))
+        except AssertionError as e:
+            raise AssertionError('check_numeric_gradient: the gradient with respect to '
+                                 'argument %r (shape %s, %s, eps=%g) does not match finite '
+                                 'differences:\n%s' % (n, args[n].shape, dtype, eps, e)) from None
+
+
+def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_states=None,
+                           ctx=None, equal_nan=False, dtype=np.float32):
+    """Check the outputs of a Symbol's forward pass (in inference mode) against ``expected``.
+
+    Parameters
+    ----------
+    sym : Symbol
+    location : list or dict of arrays
+        The arguments, in ``sym.list_arguments()`` order or by name.
+    expected : list or dict of arrays
+        The outputs, in order or by ``sym.list_outputs()`` name.
+    rtol, atol : float, optional
+    aux_states : list or dict of arrays, optional
+    ctx : Context, optional
+    equal_nan : bool
+    dtype : numpy dtype or 'asnumpy'
+        The dtype of the arguments ('asnumpy': each array keeps its own).
+
+    Returns
+    -------
+    list of NDArray
+        The outputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mxlearn as mx
+    >>> x = np.array([[1.0, -2.0]])
+    >>> _ = check_symbolic_forward(mx.sym.relu(mx.sym.var('x')), [x], [np.maximum(x, 0)])
+    """
+    ctx = default_context() if ctx is None else ctx
+    args, aux = _symbol_arrays(sym, location, aux_states, ctx, dtype, 'check_symbolic_forward')
+    names = sym.list_outputs()
+    expected = _symbol_values(sym, expected, names, 'check_symbolic_forward: expected')
+    exe = sym.bind(ctx, args, aux_states=aux)
+    outputs = exe.forward(is_train=False)
+    for name, out in zip(names, outputs):
+        assert_almost_equal(out, expected[name], rtol, atol,
+                            names=('FORWARD_%s' % name, 'EXPECTED_%s' % name),
+                            equal_nan=equal_nan)
+    return outputs
+
+
+def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=None,
+                            aux_states=None, grad_req='write', ctx=None, grad_stypes=None,
+                            equal_nan=False, dtype=np.float32):
+    """Check the gradients of a Symbol's backward pass against ``expected``.
+
+    The gradient buffers start with random values, so that 'add' (which
+    must add to them) and 'null' (which must leave them alone) are checked too.
+
+    Parameters
+    ----------
+    sym : Symbol
+    location : list or dict of arrays
+        The arguments, in ``sym.list_arguments()`` order or by name.
+    out_grads : list or dict of arrays, or None
+        The gradient arriving at each output (ones when None).
+    expected : list or dict of arrays
+        The gradient of each argument, in order or by name (a shorter list
+        checks the first arguments only).
+    rtol, atol : float, optional
+    aux_states : list or dict of arrays, optional
+    grad_req : str, list or dict
+        'write', 'add' or 'null', for all arguments or each.
+    ctx : Context, optional
+    grad_stypes : dict, optional
+        Only dense ('default') gradients exist in mxlearn.
+    equal_nan : bool
+    dtype : numpy dtype or 'asnumpy'
+
+    Returns
+    -------
+    dict of str to NDArray
+        The gradient buffers by argument name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mxlearn as mx
+    >>> a, b = mx.sym.var('a'), mx.sym.var('b')
+    >>> x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    >>> _ = check_symbolic_backward(a * b, [x, y], [np.ones(2)], [y, x])
+    """
+    from .ndarray.ndarray import array
+    if grad_stypes and any(s not in (None, 'default') for s in grad_stypes.values()):
+        raise MXNetError('check_symbolic_backward: mxlearn has dense gradients only; '
+                         'grad_stypes asks for %s' % (grad_stypes,))
+    ctx = default_context() if ctx is None else ctx
+    what = 'check_symbolic_backward'
+    args, aux = _symbol_arrays(sym, location, aux_states, ctx, dtype, what)
+    arg_names = list(args)
+    if isinstance(expected, (list, tuple)):
+        expected = dict(zip(arg_names, expected))
+    if isinstance(grad_req, str):
+        grad_req = dict.fromkeys(arg_names, grad_req)
+    elif isinstance(grad_req, (list, tuple)):
+        grad_req = dict(zip(arg_names, grad_req))
+    rng = np.random.RandomState(0)
+    start = {n: rng.normal(size=args[n].shape) for n in expected}
+    grads = {n: array(v, ctx=ctx, dtype=args[n].dtype) for n, v in start.items()}
+    start = {n: g.asnumpy() for n, g in grads.items()}
+    exe = sym.bind(ctx, args, args_grad=grads, grad_req=grad_req, aux_states=aux)
+    outs = exe.forward(is_train=True)
+    if out_grads is not None:
+        out_names = sym.list_outputs()
+        given = _symbol_values(sym, out_grads, out_names, what + ': out_grads')
+        out_grads = [array(given[n], ctx=ctx, dtype=o.dtype)
+                     if not isinstance(given[n], NDArrayBase) else given[n]
+                     for n, o in zip(out_names, outs)]
+    exe.backward(out_grads)
+    for name, want in expected.items():
+        req = grad_req.get(name, 'null')
+        got = grads[name].asnumpy()
+        if req == 'add':
+            got = got - start[name]
+        elif req == 'null':
+            want = start[name]
+        assert_almost_equal(got, want, rtol, atol,
+                            names=('BACKWARD_%s' % name, 'EXPECTED_%s' % name),
+                            equal_nan=equal_nan)
+    return grads
 
 
 # ------------------------------------------------------- random inputs --

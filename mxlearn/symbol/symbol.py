@@ -15,13 +15,14 @@ Examples
 >>> y.infer_shape(x=(2, 5))[0]
 [(2, 5), (3, 5), (3,)]
 """
+import itertools
 import os
 import tempfile
 import warnings
 
 import numpy
 
-from .._ext.core import invoke
+from .._ext.core import Op, invoke
 from ..base import MXNetError
 from ..gluon.name import current as _current_names
 from ..ndarray.params_file import _FLAG_TO_DTYPE, _flag_for_dtype
@@ -395,6 +396,82 @@ class Symbol:
                 values[(node, i)] = r
         return [values[o] for o in self._outputs]
 
+    def bind(self, ctx, args, args_grad=None, grad_req='write', aux_states=None,
+             group2ctx=None, shared_exec=None, **options):
+        """Bind arrays to the graph's arguments and return an Executor that runs it.
+
+        Parameters
+        ----------
+        ctx : Context
+        args : list of NDArray or dict of str to NDArray
+            One array per argument (``list_arguments()`` order), or by name.
+        args_grad : list or dict of NDArray, optional
+            Buffers receiving the gradients; None computes no gradients.
+        grad_req : {'write', 'add', 'null'}, or a list or dict of them
+            How each gradient is stored (overwritten, accumulated, not computed).
+        aux_states : list or dict of NDArray, optional
+            The auxiliary states (BatchNorm's moving statistics).
+        group2ctx, shared_exec
+            Accepted for compatibility with MXNet; one device runs the whole graph.
+        **options
+            ``optimize`` (run the graph passes, default True) and
+            ``keep_internals`` (keep every intermediate value, for
+            ``Executor.internal_values``), see :class:`mxlearn.executor.Executor`.
+
+        Returns
+        -------
+        Executor
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> x = mx.sym.var('x')
+        >>> exe = (x * x).bind(mx.cpu(), {'x': mx.nd.array([3.0])},
+        ...                    args_grad={'x': mx.nd.zeros((1,))})
+        >>> exe.forward(is_train=True)[0].asnumpy()
+        array([9.], dtype=float32)
+        >>> exe.backward(mx.nd.ones((1,)))
+        >>> exe.grad_dict['x'].asnumpy()
+        array([6.], dtype=float32)
+        """
+        from ..executor import Executor
+        return Executor(self, ctx, args, args_grad, grad_req, aux_states, **options)
+
+    def simple_bind(self, ctx, grad_req='write', type_dict=None, stype_dict=None,
+                    group2ctx=None, shared_arg_names=None, shared_exec=None,
+                    shared_buffer=None, **kwargs):
+        """Bind freshly allocated arrays (zeros), given the shapes of some arguments.
+
+        The other shapes come from ``infer_shape``; gradient buffers are
+        allocated for every argument whose ``grad_req`` is not ``'null'``.
+
+        Parameters
+        ----------
+        ctx : Context
+        grad_req : {'write', 'add', 'null'}, or a list or dict of them
+        type_dict : dict of str to dtype, optional
+            Dtypes of some arguments (float32 by default; the rest are inferred).
+        stype_dict, group2ctx, shared_arg_names, shared_exec, shared_buffer
+            Accepted for compatibility with MXNet (dense storage, one device).
+        **kwargs
+            Shapes by argument name, e.g. ``data=(128, 784)``; also the options
+            ``optimize`` and ``keep_internals`` of :meth:`bind`.
+
+        Returns
+        -------
+        Executor
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> y = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=3, name='fc')
+        >>> exe = y.simple_bind(mx.cpu(), data=(2, 5))
+        >>> exe.arg_dict['fc_weight'].shape, exe.outputs[0].shape
+        ((3, 5), (2, 3))
+        """
+        from ..executor.executor import simple_bind
+        return simple_bind(self, ctx, grad_req, type_dict, stype_dict, kwargs)
+
     def tojson(self):
         """The graph in MXNet's JSON format (``*-symbol.json``).
 
@@ -654,6 +731,54 @@ def Group(symbols):
     if not symbols or not all(isinstance(s, Symbol) for s in symbols):
         raise MXNetError('Group needs a non-empty list of Symbols')
     return Symbol([o for s in symbols for o in s._outputs])
+
+
+class Constant:
+    """The value of a constant node: an NDArray baked into a graph.
+
+    Backward graphs need them for arrays a gradient rule creates from
+    nothing (zeros for an output that receives no gradient). Each constant
+    prints with its own number, so two constants never look alike.
+    """
+    __slots__ = ('array', 'number')
+    _numbers = itertools.count()
+
+    def __init__(self, array):
+        self.array = array
+        self.number = next(Constant._numbers)
+
+    def __repr__(self):
+        return '<constant #%d %s %s>' % (self.number, self.array.shape,
+                                         numpy.dtype(self.array.dtype).name)
+
+
+def _constant_forward(xp, *, value=None):
+    return value.array._data
+
+
+_CONSTANT_OP = Op('_constant', _constant_forward, arg_names=(), defaults={'value': None},
+                  num_inputs=0, infer_shape=lambda shapes, value=None: [value.array.shape],
+                  infer_type=lambda dtypes, value=None: [numpy.dtype(value.array.dtype)],
+                  doc='A constant array held by the graph.')
+
+
+def constant(value, name=None):
+    """A graph node that outputs the NDArray ``value`` (it has no inputs).
+
+    Not an argument of the graph: its value is part of the graph itself.
+
+    Examples
+    --------
+    >>> import mxlearn as mx
+    >>> c = mx.sym.symbol.constant(mx.nd.array([1.0, 2.0]), name='two')
+    >>> (c * 2).eval()[0].asnumpy()
+    array([2., 4.], dtype=float32)
+    >>> c.list_arguments()
+    []
+    """
+    node = _Node(_CONSTANT_OP, '_constant', name or 'constant', {'value': Constant(value)},
+                 None, [])
+    return Symbol([(node, 0)])
 
 
 def load_json(json_str):
