@@ -27,5 +27,6 @@ __all__ = ['FigureWidget', 'TapeView', 'ActivationExplorer', 'LossExplorer', 'Br
            'short_value', 'DPI']
 from .optimizer_playground import OptimizerPlayground
 from .dashboard import TrainingDashboard
+from .graph import GraphView
 
-__all__ += ['OptimizerPlayground', 'TrainingDashboard']
+__all__ += ['OptimizerPlayground', 'TrainingDashboard', 'GraphView']
