@@ -37,9 +37,10 @@ from . import contrib
 __version__ = '0.1.0'
 _tune_allocator()
 
-# Imported on first use: they pull in ipywidgets and matplotlib, which would
-# slow down ``import mxlearn`` for everyone who does not look at a widget.
-_LAZY = ('widgets',)
+# Imported on first use: widgets pull in ipywidgets and matplotlib, and the
+# executor its graph passes, which would slow down ``import mxlearn`` for
+# everyone who does not use them.
+_LAZY = ('widgets', 'executor')
 
 
 def __getattr__(name):

@@ -118,3 +118,20 @@ def test_errors():
         z = Double()(x)
     with pytest.raises(MXNetError, match='Double .*autograd.Function'):
         autograd.get_symbol(z)
+
+
+@pytest.mark.parametrize('key', [1, slice(0, 2), (1, 2), (slice(None), 1), ([0, 2], 1)])
+def test_recorded_indexing_binds_and_differentiates(key):
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = mx.nd.array(data)
+    x.attach_grad()
+    with mx.autograd.record():
+        y = x[key] * 2
+    y.backward(retain_graph=True)
+    graph = mx.autograd.get_symbol(y, names={'x': x})
+    exe = graph.simple_bind(mx.cpu(), x=(3, 4))
+    exe.forward(is_train=True, x=mx.nd.array(data))
+    exe.backward(mx.nd.ones(y.shape))
+    expected = data[key] * 2
+    assert_almost_equal(exe.outputs[0], expected.reshape(y.shape))
+    assert_almost_equal(exe.grad_dict['x'], x.grad)

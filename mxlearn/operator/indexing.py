@@ -1,4 +1,6 @@
 """``x[key]`` as an operator, so that indexing is recorded and differentiable."""
+import numpy
+
 from ..base import MXNetError
 from .registry import register
 
@@ -12,7 +14,19 @@ def _index_grad(F, inputs, outputs, ograds, key, view):
     return (F._index_backward(ograds[0], inputs[0], key=key), )
 
 
-@register('_index', gradient=_index_grad)
+def _index_shape(in_shapes, key=None, view=False):
+    # Index a zero-strided stand-in: numpy works out the result's shape for
+    # every kind of key without allocating the data.
+    probe = numpy.broadcast_to(numpy.zeros((), numpy.int8), in_shapes[0])
+    try:
+        shape = probe[key].shape
+    except IndexError as e:
+        raise MXNetError('invalid index %r for an array of shape %s: %s'
+                         % (key, in_shapes[0], e)) from None
+    return [shape or (1,)]
+
+
+@register('_index', gradient=_index_grad, infer_shape=_index_shape)
 def index(xp, data, *, key=None, view=False):
     """``data[key]`` with MXNet's conventions (the engine of ``NDArray.__getitem__``).
 
@@ -56,7 +70,9 @@ def _index_backward_grad(F, inputs, outputs, ograds, key):
     return (F._index(ograds[0], key=key), None)
 
 
-@register('_index_backward', gradient=_index_backward_grad, same_dtype=False)
+@register('_index_backward', gradient=_index_backward_grad, same_dtype=False,
+          infer_shape=lambda in_shapes, key=None: [tuple(in_shapes[1])],
+          infer_type=lambda in_dtypes, key=None: [in_dtypes[1]])
 def index_backward(xp, ograd, data, *, key=None):
     """The gradient of ``data[key]``: zeros shaped like ``data``, ``ograd`` added at ``key``."""
     from ..backend import scatter_add
