@@ -37,9 +37,10 @@ def find_groups(sym):
     Examples
     --------
     >>> from mxlearn import symbol as sym
-    >>> y = sym.tanh(sym.exp(sym.var('x'), name='e') * 2, name='t')
+    >>> e = sym.exp(sym.var('x'), name='e')
+    >>> y = sym.tanh(sym._mul_scalar(e, scalar=2, name='m'), name='t')
     >>> [[n.name for n in group] for group in find_groups(y).values()]
-    [['e', '_mulscalar0', 't']]
+    [['e', 'm', 't']]
     """
     nodes = topological(sym)
     readers = consumers(nodes, sym._outputs)

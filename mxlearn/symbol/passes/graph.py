@@ -63,9 +63,9 @@ def consumers(nodes, heads=()):
     --------
     >>> from mxlearn import symbol as sym
     >>> x = sym.var('x')
-    >>> y = x * x
+    >>> y = sym.elemwise_mul(x, x, name='m')
     >>> [n.name for n in consumers(topological(y))[id(x._outputs[0][0])]]
-    ['_mul0', '_mul0']
+    ['m', 'm']
     """
     users = {id(n): [] for n in nodes}
     for node in nodes:
