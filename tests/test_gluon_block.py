@@ -375,7 +375,7 @@ def test_cast():
     assert y.dtype == np.float64 and net[0].weight.grad().dtype == np.float64
 
 
-def test_hybridize_records_flags_only():
+def test_hybridize_flags_reach_children():
     net = mlp(in_units=3)
     net.initialize()
     x = nd.ones((2, 3))
@@ -393,8 +393,8 @@ def test_hybridize_records_flags_only():
     seq.add(Dense(1))
     with pytest.warns(UserWarning, match='Consider using HybridSequential'):
         seq.hybridize()
-    with pytest.raises(NotImplementedError, match='symbolic API'):
-        net.export('net')
+    with pytest.raises(MXNetError, match='run forward with this block at least once'):
+        HybridSequential().export('net')
 
 
 # ---------------------------------------------------------- summary, repr --

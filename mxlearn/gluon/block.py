@@ -28,17 +28,19 @@ file loads into any instance of the same architecture whatever its prefixes.
 HybridBlock and deferred initialization
 ---------------------------------------
 A ``HybridBlock`` implements ``hybrid_forward(self, F, x, *args, **params)``:
-``F`` is the operator namespace (``mx.nd`` here; ``mx.sym`` once the symbolic
-API traces hybridized blocks) and ``params`` holds, by attribute name, the
-NDArray of every Parameter assigned as an attribute of the block
-(``self.weight = self.params.get('weight', ...)`` arrives as ``weight=``),
-on the context of the first input.
+``F`` is the operator namespace (``mx.nd`` when it runs imperatively,
+``mx.sym`` when it is traced, see "Hybridization" below) and ``params``
+holds, by attribute name, the NDArray of every Parameter assigned as an
+attribute of the block (``self.weight = self.params.get('weight', ...)``
+arrives as ``weight=``), on the context of the first input; when traced,
+the Parameter's variable instead.
 
 Layers whose weight shape depends on the input (``Dense`` without
 ``in_units``, ``Conv2D`` without ``in_channels``, ``BatchNorm``...) create
 their Parameters with 0 for the unknown dimensions and
 ``allow_deferred_init=True``. MXNet fills them in by symbolic shape
-inference; mxlearn does it eagerly, through one hook:
+inference; mxlearn's layers do it eagerly, through one hook whose default
+implementation is MXNet's symbolic inference:
 
 ``HybridBlock.infer_shape(self, *args)``
     Called by ``HybridBlock.forward`` with the block's inputs (the NDArrays
@@ -57,18 +59,38 @@ inference; mxlearn does it eagerly, through one hook:
     returns, ``forward`` calls ``_finish_deferred_init()`` on every Parameter
     of ``self.params``, which draws the initial values (with the initializer
     recorded by ``initialize``) and puts a copy on every context, and then
-    calls ``hybrid_forward``. Any exception it raises (including the default
-    implementation's, for a block that does not override it) is reported as
-    an ``MXNetError`` "Deferred initialization failed because shape cannot
-    be inferred. ...". A block that holds no deferred Parameter of its own
+    calls ``hybrid_forward``. The default implementation traces the block
+    (``hybrid_forward`` with ``F = mx.sym``) and runs the graph's shape
+    inference with the inputs' shapes; it raises when some of the block's
+    own Parameters stay unknown (operators such as ``dot`` or ``*`` do not
+    tell the shapes of their operands). Any exception the hook raises is
+    reported as an ``MXNetError`` "Deferred initialization failed because
+    shape cannot be inferred. ...". A block that holds no deferred Parameter of its own
     (a container such as HybridSequential) needs no ``infer_shape``: each
     child resolves its own Parameters in its own forward.
 
 Plain Blocks have no such hook, as in MXNet: reading a deferred Parameter
 in ``Block.forward`` raises ``DeferredInitializationError``.
 
-``hybridize()`` records its flags (``_active``, ``_flags``) and recurses into
-the children; computation stays imperative until the symbolic API lands.
+Hybridization
+-------------
+``hybridize()`` switches a HybridBlock (and its descendants) to symbolic
+execution. Its next call traces ``hybrid_forward`` with ``F = mx.sym``: the
+inputs become variables ``data`` (``data0``, ``data1``, ... for several),
+each Parameter the variable of its name (``dense0_weight``), and child
+HybridBlocks, called with Symbols, add their own nodes inline. The traced
+graph is cached (``_cached_graph``) and run by a ``CachedOp``
+(``mxlearn.gluon.cached_op``): the executor's program for the inputs'
+shapes, recorded on the autograd tape as ONE operation whose gradient runs
+the program's backward, as MXNet's CachedOp does. ``export`` writes that
+graph and the Parameters in MXNet's files.
+
+Deferred Parameters of a hybridized block get their shapes from the graph
+(``Symbol.infer_shape_partial`` with the inputs' shapes); what the graph
+cannot tell (an operator without a rule for its parameters' shapes) comes
+from one imperative, non-training run of the block, through the layers'
+``infer_shape`` hooks. The default ``infer_shape`` hook itself traces the
+block and asks the graph, as MXNet's does.
 
 Examples
 --------
@@ -100,12 +122,13 @@ import threading
 import warnings
 from collections import OrderedDict
 
+from .. import autograd
 from .. import ndarray as nd
 from ..base import MXNetError
 from ..ndarray import NDArray
 from . import name as _name
 from .parameter import (DeferredInitializationError, Parameter, ParameterDict,
-                        _brief_print_list, _indent)
+                        _brief_print_list, _indent, shape_is_known)
 
 __all__ = ['Block', 'HybridBlock', 'HookHandle']
 
@@ -681,6 +704,8 @@ class Block:
         handles = []
 
         def add_hook(block):
+            if isinstance(block, HybridBlock) and block._active:
+                raise MXNetError('"%s" must not be hybridized to print summary.' % block.name)
             if not isinstance(block, (Sequential, HybridSequential)):
                 handles.append(block.register_forward_hook(record))
 
@@ -721,6 +746,84 @@ def _first_context(args):
     return None
 
 
+def _flatten(args):
+    """The items of nested lists ``args``, and the format that ``_regroup`` undoes.
+
+    A format is 0 for one item (an NDArray, or a Symbol with one output),
+    the number of outputs for a Symbol group, -1 for None, and a list of
+    formats for a list or tuple.
+
+    Examples
+    --------
+    >>> _flatten([1, [2, 3], None])
+    ([1, 2, 3, None], [0, [0, 0], -1])
+    """
+    if isinstance(args, (list, tuple)):
+        flat, fmt = [], []
+        for arg in args:
+            items, sub = _flatten(arg)
+            flat.extend(items)
+            fmt.append(sub)
+        return flat, fmt
+    if args is None:
+        return [None], -1
+    count = len(args) if hasattr(args, 'list_outputs') else 1
+    return [args], count if count > 1 else 0
+
+
+def _regroup(flat, fmt):
+    """Nest the items of ``flat`` as ``fmt`` (from ``_flatten``) says.
+
+    Examples
+    --------
+    >>> _regroup([1, 2, 3, None], [0, [0, 0], -1])
+    [1, [2, 3], None]
+    """
+    def take(items, fmt):
+        if isinstance(fmt, list):
+            out = []
+            for sub in fmt:
+                value, items = take(items, sub)
+                out.append(value)
+            return out, items
+        if fmt == -1:
+            return None, items
+        if fmt == 0:
+            return items[0], items[1:]
+        return list(items[:fmt]), items[fmt:]
+    return take(list(flat), fmt)[0]
+
+
+def _is_deferred(param):
+    """Whether ``param`` waits for its shape to be initialized."""
+    try:
+        param.list_data()
+    except DeferredInitializationError:
+        return True
+    return False
+
+
+def _param_var(param):
+    """The variable standing for ``param`` in a traced graph.
+
+    A shape with unknown (0) dimensions is left out of the variable, so that
+    shape inference on the graph fills it in from the data.
+    """
+    if shape_is_known(param.shape):
+        return param.var()
+    from .. import symbol
+    return symbol.var(param.name, dtype=param.dtype, lr_mult=param.lr_mult,
+                      wd_mult=param.wd_mult, init=param.init, stype=param.stype)
+
+
+class _Imperative(threading.local):
+    """Whether hybridized blocks run imperatively for now (see ``_infer_deferred``)."""
+    active = False
+
+
+_IMPERATIVE = _Imperative()
+
+
 class HybridBlock(Block):
     """A Block written once for both front-ends: define ``hybrid_forward(F, x, ...)``.
 
@@ -728,6 +831,11 @@ class HybridBlock(Block):
     the block's attribute Parameters on the input's context, after resolving
     deferred initialization through ``infer_shape`` (see the module
     docstring for that contract). Children must be HybridBlocks too.
+
+    After ``hybridize()``, calls run the graph traced from
+    ``hybrid_forward(mx.sym, ...)`` instead (see "Hybridization" in the
+    module docstring); called with Symbols, the block adds its nodes to the
+    caller's graph.
 
     Examples
     --------
@@ -740,16 +848,29 @@ class HybridBlock(Block):
     ...             self.scale = self.params.get('scale', shape=(2,), init='ones')
     ...     def hybrid_forward(self, F, x, scale):
     ...         return F.broadcast_mul(x, scale) + 1
-    >>> block = Affine()
+    >>> block = Affine(prefix='affine_')
     >>> block.initialize()
     >>> block(mx.nd.array([[1, 2]])).asnumpy()
     array([[2., 3.]], dtype=float32)
+    >>> block.hybridize()
+    >>> block(mx.nd.array([[1, 2]])).asnumpy()
+    array([[2., 3.]], dtype=float32)
+    >>> block(mx.sym.var('data')).list_arguments()
+    ['data', 'affine_scale']
     """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         self._active = False
         self._flags = []
+        self._clear_cached_op()
+
+    def _clear_cached_op(self):
+        """Forget the traced graph and its programs (the next call traces again)."""
+        self._cached_graph = ()
+        self._cached_op = None
+        self._in_format = None
+        self._out_format = None
 
     def register_child(self, block, name=None):
         if not isinstance(block, HybridBlock):
@@ -758,35 +879,54 @@ class HybridBlock(Block):
                 'are using Sequential, please try HybridSequential instead.'
                 % (block, type(block)))
         super().register_child(block, name)
+        self._clear_cached_op()
 
     def hybridize(self, active=True, backend=None, clear=True, static_alloc=False,
                   static_shape=False, inline_limit=2, forward_bulk_size=None,
                   backward_bulk_size=None, **kwargs):
-        """Mark this block and its descendants as hybridized (or not, ``active=False``).
+        """Run this block and its descendants as a traced graph (or not, ``active=False``).
 
-        The flags are recorded for the symbolic API; until it exists the
-        computation stays imperative, with the same results.
-
-        Examples
-        --------
-        >>> from mxlearn.gluon.nn.sequential import HybridSequential, HybridLambda
-        >>> net = HybridSequential()
-        >>> net.add(HybridLambda('relu'))
-        >>> net.hybridize(static_alloc=True)
-        >>> net._active, net[0]._active
-        (True, True)
+        The next call traces ``hybrid_forward`` with ``F = mx.sym`` and
+        caches the graph; every call runs it with the executor, binding a
+        program for each new combination of input shapes and dtypes.
 
         Parameters
         ----------
         active : bool, default True
-        backend : str, optional
+        backend : None
+            Subgraph backends (MXNet's partitioning API) do not exist in
+            mxlearn; anything but None is an error.
         clear : bool, default True
-        static_alloc, static_shape : bool, default False
+            Forget the graph traced before (flags and children may have changed).
+        static_alloc : bool, default False
+            Accepted for MXNet compatibility (the executor plans memory anyway).
+        static_shape : bool, default False
+            The input shapes do not change: keep only the latest program
+            instead of one per input shape.
         inline_limit : int, default 2
         forward_bulk_size, backward_bulk_size : int, optional
+            Accepted for MXNet compatibility.
         **kwargs
-            Backend options.
+            Backend options (ignored).
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> from mxlearn.gluon.nn.sequential import HybridSequential, HybridLambda
+        >>> net = HybridSequential(prefix='net_')
+        >>> with net.name_scope():
+        ...     net.add(HybridLambda('relu'))
+        >>> net.hybridize(static_alloc=True)
+        >>> net._active, net[0]._active
+        (True, True)
+        >>> net(mx.nd.array([-1, 2])).asnumpy()
+        array([0., 2.], dtype=float32)
+        >>> net._cached_graph[1].list_outputs()
+        ['net_hybridlambda0_relu0_output']
         """
+        if backend is not None:
+            raise MXNetError('hybridize(backend=%r): mxlearn has no subgraph backends; '
+                             'leave backend=None' % (backend,))
         self._active = active
         self._flags = [('static_alloc', static_alloc), ('static_shape', static_shape),
                        ('inline_limit', inline_limit)]
@@ -794,22 +934,61 @@ class HybridBlock(Block):
             self._flags.append(('forward_bulk_size', forward_bulk_size))
         if backward_bulk_size is not None:
             self._flags.append(('backward_bulk_size', backward_bulk_size))
+        if clear:
+            self._clear_cached_op()
+        if active and (self._forward_hooks or self._forward_pre_hooks):
+            warnings.warn('"%s" is being hybridized while still having forward hook/pre-hook. '
+                          'If "%s" is a child of HybridBlock, the hooks will not take effect.'
+                          % (self.name, self.name), stacklevel=2)
         super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape,
                           inline_limit=inline_limit, forward_bulk_size=forward_bulk_size,
                           backward_bulk_size=backward_bulk_size)
 
+    def cast(self, dtype):
+        self._clear_cached_op()
+        super().cast(dtype)
+
     def infer_shape(self, *args):
         """Complete the unknown dimensions of this block's deferred Parameters from ``args``.
 
-        The hook of deferred initialization (see the module docstring):
-        layers with deferred Parameters override it. This default cannot
-        infer anything and raises.
+        The hook of deferred initialization (see the module docstring). By
+        default it traces the block and runs shape inference on the graph
+        with the shapes of ``args``, as MXNet does; layers whose Parameters
+        feed operators the graph cannot infer backwards (``dot``, ``*``)
+        override it and set the shapes themselves.
+
+        Raises
+        ------
+        MXNetError
+            If some of this block's own Parameters stay unknown.
         """
-        raise MXNetError(
-            '%s has Parameters of unknown shape (%s) and does not define infer_shape(); '
-            'give their full shapes, or override infer_shape(self, *args) to set them '
-            'from the inputs' % (type(self).__name__, ', '.join(
-                '%s %s' % (p.name, p.shape) for p in self.params.values())))
+        cause = None
+        try:
+            self._infer_param_shapes(*args)
+        except Exception as e:   # an untraceable hybrid_forward, a shape conflict
+            cause = e
+        unknown = [p for p in self.params.values() if not shape_is_known(p.shape)]
+        if unknown:
+            raise MXNetError(
+                '%s has Parameters of unknown shape (%s) that shape inference on its graph '
+                'could not determine%s; give their full shapes, or override '
+                'infer_shape(self, *args) to set them from the inputs' % (
+                    type(self).__name__, ', '.join('%s %s' % (p.name, p.shape) for p in unknown),
+                    ' (%s)' % cause if cause is not None else '')) from cause
+
+    def _infer_param_shapes(self, *args):
+        """Set the unknown Parameter shapes that the traced graph determines from ``args``."""
+        data, out = self._get_graph(*args)
+        real = [a for a in _flatten(args)[0] if a is not None]
+        arg_shapes, _, aux_shapes = out.infer_shape_partial(
+            **{s.name: a.shape for s, a in zip(data, real)})
+        inferred = dict(zip(out.list_arguments() + out.list_auxiliary_states(),
+                            arg_shapes + aux_shapes))
+        for param in self.collect_params().values():
+            shape = inferred.get(param.name)
+            # () is how the graph says "unknown"
+            if shape and shape_is_known(shape) and not shape_is_known(param.shape):
+                param.shape = shape
 
     def _deferred_infer_shape(self, *args):
         try:
@@ -819,12 +998,20 @@ class HybridBlock(Block):
                              'inferred. %s' % e) from e
 
     def forward(self, x, *args):
-        """Run ``hybrid_forward(mx.nd, x, *args, **params)`` on the context of the inputs."""
+        """Run the block on NDArrays (imperatively, or the cached graph once hybridized).
+
+        With Symbols instead, return the Symbol(s) of ``hybrid_forward(mx.sym, ...)``.
+        """
         ctx = x.context if isinstance(x, NDArray) else _first_context((x,) + args)
         if ctx is None:
-            raise MXNetError('In HybridBlock, there must be one NDArray in the input, got %s'
+            if any(hasattr(a, 'list_outputs') for a in _flatten((x,) + args)[0]):
+                return self._symbolic_forward(x, *args)
+            raise MXNetError('In HybridBlock, there must be one NDArray in the input (or '
+                             'Symbols, to build a graph), got %s'
                              % ', '.join(type(a).__name__ for a in (x,) + args))
         with ctx:
+            if self._active and not _IMPERATIVE.active:
+                return self._call_cached_op(ctx, x, *args)
             try:
                 params = {k: v.data(ctx) for k, v in self._reg_params.items()}
             except DeferredInitializationError:
@@ -834,16 +1021,136 @@ class HybridBlock(Block):
                 params = {k: v.data(ctx) for k, v in self._reg_params.items()}
             return self.hybrid_forward(nd, x, *args, **params)
 
+    def _symbolic_forward(self, *args):
+        from .. import symbol
+        params = {k: _param_var(v) for k, v in self._reg_params.items()}
+        with self.name_scope():
+            return self.hybrid_forward(symbol, *args, **params)
+
     def hybrid_forward(self, F, x, *args, **kwargs):
         """The computation, with operators from ``F`` (``mx.nd`` or ``mx.sym``)."""
         raise NotImplementedError
 
-    def export(self, path, epoch=0, remove_amp_cast=True):
-        """Save the traced graph and parameters (``path-symbol.json``, ``path-0000.params``).
+    # --- the cached graph --------------------------------------------------
 
-        Needs the symbolic API, which mxlearn does not have yet.
+    def _get_graph(self, *args):
+        """``(input variables, output Symbol)``: ``hybrid_forward`` traced once and cached."""
+        if not self._cached_graph:
+            from .. import symbol
+            flat, in_format = _flatten(args)
+            count = sum(a is not None for a in flat)
+            if not count:
+                raise MXNetError('HybridBlock %s: all inputs are None; at least one must be '
+                                 'an NDArray' % self.name)
+            names = iter(['data'] if count == 1 else ['data%d' % i for i in range(count)])
+            inputs = [None if a is None else symbol.var(next(names)) for a in flat]
+            out = self._symbolic_forward(*_regroup(inputs, in_format))
+            outputs, out_format = _flatten(out)
+            if not all(hasattr(o, 'list_outputs') for o in outputs):
+                raise MXNetError('%s.hybrid_forward must return Symbols (or lists of them) '
+                                 'when F is mx.sym, got %s' % (type(self).__name__, ', '.join(
+                                     type(o).__name__ for o in outputs)))
+            self._in_format, self._out_format = in_format, out_format
+            self._cached_graph = ([i for i in inputs if i is not None],
+                                  symbol.Group(outputs))
+        return self._cached_graph
+
+    def _build_cache(self, *args):
+        """Trace the graph, finish deferred initialization and make the CachedOp."""
+        from .cached_op import CachedOp
+        data, out = self._get_graph(*args)
+        data_index = {s.name: i for i, s in enumerate(data)}
+        params = {p.name: p for p in self.collect_params().values()}
+        inputs = out.list_inputs()
+        unknown = [n for n in inputs if n not in params and n not in data_index]
+        if unknown:
+            raise MXNetError('Unknown input to HybridBlock %s: %s is neither an input nor a '
+                             'Parameter of the block' % (self.name, ', '.join(unknown)))
+        unused = [str(i) for n, i in data_index.items() if n not in inputs]
+        if unused:
+            warnings.warn('The %s-th input to HybridBlock is not used by any computation. Is '
+                          'this intended?' % ', '.join(unused), stacklevel=4)
+        unused = [n for n in params if n not in inputs]
+        if unused:
+            warnings.warn('Parameter %s is not used by any computation. Is this intended?'
+                          % ', '.join(unused), stacklevel=4)
+        pending = [params[n] for n in inputs if n in params and _is_deferred(params[n])]
+        if pending:
+            self._infer_deferred(pending, args)
+        sources = [data_index[n] if n in data_index else params[n] for n in inputs]
+        self._cached_op = CachedOp(out, sources, self._flags)
+
+    def _infer_deferred(self, pending, args):
+        """Give the deferred Parameters ``pending`` their shapes, then their values."""
+        self._infer_param_shapes(*args)
+        if not all(shape_is_known(p.shape) for p in pending):
+            # The graph cannot tell: one imperative, non-training run lets each
+            # layer's infer_shape hook set its own Parameters from its input.
+            previous = _IMPERATIVE.active
+            _IMPERATIVE.active = True
+            try:
+                with autograd.pause(train_mode=False):
+                    self.forward(*args)
+            finally:
+                _IMPERATIVE.active = previous
+        for param in pending:
+            param._finish_deferred_init()
+
+    def _call_cached_op(self, ctx, *args):
+        if self._cached_op is None:
+            self._build_cache(*args)
+        flat, in_format = _flatten(args)
+        if in_format != self._in_format:
+            raise MXNetError('The argument structure of HybridBlock %s does not match the '
+                             'cached version. Stored format = %s, input format = %s'
+                             % (self.name, self._in_format, in_format))
+        out = self._cached_op([a for a in flat if a is not None], ctx)
+        return _regroup(out, self._out_format)
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """Save the traced graph and the Parameters for ``SymbolBlock.imports`` or MXNet.
+
+        Writes ``path-symbol.json`` (the graph in MXNet's JSON format) and
+        ``path-%04d.params`` (``epoch``), whose keys are ``arg:<name>`` for
+        learned Parameters and ``aux:<name>`` for auxiliary states (BatchNorm's
+        running statistics), as MXNet's ``export`` does. Each file is written
+        whole or not at all. The inputs are named ``data`` (``data0``,
+        ``data1``, ... for several).
+
+        Parameters
+        ----------
+        path : str
+        epoch : int, default 0
+        remove_amp_cast : bool, default True
+            Accepted for MXNet compatibility (mxlearn inserts no amp_cast).
+
+        Raises
+        ------
+        MXNetError
+            If the block has not been hybridized and run once.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import mxlearn as mx
+        >>> net = mx.gluon.nn.Dense(2, in_units=3, prefix='fc_')
+        >>> net.initialize()
+        >>> net.hybridize()
+        >>> _ = net(mx.nd.ones((1, 3)))
+        >>> path = os.path.join(tempfile.mkdtemp(), 'fc')
+        >>> net.export(path)
+        >>> sorted(mx.nd.load(path + '-0000.params'))
+        ['arg:fc_bias', 'arg:fc_weight']
+        >>> mx.sym.load(path + '-symbol.json').list_arguments()
+        ['data', 'fc_weight', 'fc_bias']
         """
-        raise NotImplementedError(
-            'HybridBlock.export() saves the graph traced by hybridize(), which needs the '
-            'symbolic API (mx.sym) that mxlearn does not have yet; use save_parameters() '
-            'to save the weights')
+        if not self._cached_graph:
+            raise MXNetError('Please first call block.hybridize() and then run forward with '
+                             'this block at least once before calling export.')
+        sym = self._cached_graph[1]
+        kinds = dict.fromkeys(sym.list_arguments(), 'arg')
+        kinds.update(dict.fromkeys(sym.list_auxiliary_states(), 'aux'))
+        arrays = {'%s:%s' % (kinds[p.name], p.name): p._reduce()
+                  for p in self.collect_params().values() if p.name in kinds}
+        nd.save('%s-%04d.params' % (path, epoch), arrays)
+        sym.save('%s-symbol.json' % path)

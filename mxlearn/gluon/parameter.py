@@ -638,20 +638,17 @@ class Parameter:
     def var(self):
         """The symbol (``mx.sym.var``) standing for this Parameter in a graph (made once).
 
-        It carries the name, shape, dtype, multipliers and initializer.
+        It carries the name, shape, dtype, multipliers and initializer, as
+        they are at the first call.
 
-        Raises
-        ------
-        NotImplementedError
-            While mxlearn has no symbolic API.
+        Examples
+        --------
+        >>> from mxlearn.gluon.parameter import Parameter
+        >>> Parameter('fc_weight', shape=(3, 4)).var().attr('__shape__')
+        '(3, 4)'
         """
         if self._var is None:
-            try:
-                from .. import symbol
-            except ImportError:
-                raise NotImplementedError(
-                    "Parameter.var() returns an mx.sym variable, and mxlearn has no symbolic "
-                    "API (mx.sym) yet; use data() with the NDArray API") from None
+            from .. import symbol
             self._var = symbol.var(self.name, shape=self.shape, dtype=self.dtype,
                                    lr_mult=self.lr_mult, wd_mult=self.wd_mult, init=self.init,
                                    stype=self._stype)

@@ -140,8 +140,11 @@ def make_function(op, name, create):
     variadic = op.num_inputs < 0
 
     def function(*args, name=None, attr=None, **kwargs):
+        # The inputs come first; None in an input's place leaves that
+        # (optional) input out, as MXNet's FullyConnected(x, w, None, ...).
         count = 0
-        while count < len(args) and isinstance(args[count], Symbol):
+        while count < len(args) and (isinstance(args[count], Symbol) or (
+                args[count] is None and not variadic and count < len(op.arg_names))):
             count += 1
         symbols, rest = list(args[:count]), args[count:]
         if variadic:
@@ -155,7 +158,7 @@ def make_function(op, name, create):
         if count > len(op.arg_names):
             raise MXNetError('Operator %s takes at most %d inputs (%s), got %d symbols'
                              % (op.name, len(op.arg_names), ', '.join(op.arg_names), count))
-        given = dict(zip(op.arg_names, symbols))
+        given = {k: s for k, s in zip(op.arg_names, symbols) if s is not None}
         for key in op.arg_names:
             value = kwargs.pop(key, None)
             if value is not None and key in given:

@@ -582,8 +582,17 @@ def _infer_node_shapes(node, shapes):
                              'from data of shape %s and attributes %s (%s)'
                              % (node.name, node.op.name, data, node.attrs, e)) from None
         for key, src in zip(node.op.arg_names, node.inputs):
-            if key in wanted and shapes.get(src) is None:
-                shapes[src] = wanted[key]
+            have = shapes.get(src)
+            if key not in wanted or _complete(have):
+                continue
+            # a partial shape (0 = unknown, as Gluon's deferred (8, 0)) must fit
+            if have and (len(have) != len(wanted[key]) or
+                         any(h not in (0, w) for h, w in zip(have, wanted[key]))):
+                raise MXNetError('infer_shape: input %r of node %r (%s) has shape %s, but its '
+                                 'data of shape %s needs %s' % (src[0].name, node.name,
+                                                                node.op.name, have, data,
+                                                                tuple(wanted[key])))
+            shapes[src] = tuple(wanted[key])
     in_shapes = [shapes.get(i) for i in node.inputs]
     n_out = len(node.outputs)
     if not all(_complete(s) for s in in_shapes) or node.op.infer_shape is None:
