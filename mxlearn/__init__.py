@@ -22,6 +22,8 @@ from . import ndarray as nd
 from . import autograd, random, test_utils
 from . import optimizer, lr_scheduler
 from . import initializer, metric
+from . import kvstore
+from . import kvstore as kv
 from . import initializer as init
 from . import symbol
 from . import symbol as sym

@@ -8,22 +8,39 @@ One training step is::
     trainer.step(batch_size)
 
 ``step(batch_size)`` sets the optimizer's ``rescale_grad`` to
-``1 / batch_size`` (times the optimizer's own ``rescale_grad``), then
+``1 / batch_size`` (times the optimizer's own ``rescale_grad``). For a
+Parameter kept on several contexts (data parallelism:
+``initialize(ctx=[mx.cpu(0), mx.cpu(1)])`` and one slice of the batch per
+context) the gradients of the copies must be summed and every copy updated
+with the sum, so that the copies stay equal. That is the job of a KVStore
+(``mx.kv``), chosen as in MXNet when the first ``step`` runs, from the
+``kvstore`` argument:
 
-1. ``allreduce_grads()``: for a Parameter kept on several contexts (data
-   parallelism: ``initialize(ctx=[mx.cpu(0), mx.cpu(1)])`` and one slice of
-   the batch per context), the gradients of all copies are summed and the sum
-   is written back into every copy's gradient;
-2. ``update()``: each context's copy is updated by the optimizer with that
-   (equal) gradient, so the copies stay equal. There is one ``Updater`` per
-   context, sharing the optimizer, as in MXNet without a KVStore.
+- one context on one machine, or ``kvstore=None``: no KVStore; each context's
+  copy is updated with its own gradient (with ``None`` and several contexts
+  the copies drift apart, as in MXNet);
+- ``'device'`` (the default) or ``'local'``: a KVStore sums the gradients of
+  the contexts (on the first context's device, or on the CPU);
+- ``'dist_sync'``, ``'dist_async'``, ``'dist_device_sync'``, or a KVStore
+  object (``mx.kv.create(...)``, whose ``rank`` and ``num_workers`` say which
+  shard of the data this worker takes): the sum goes over the workers too.
 
-The summation happens in this process (``_reduce_grads``). MXNet hands it to
-a KVStore (``kvstore='device'``), which may also run the update itself
-(``update_on_kvstore``); mxlearn has no ``mx.kv`` yet, so the ``kvstore`` and
-``update_on_kvstore`` arguments are recorded and the local path is used
-whatever they say. The results are the same; only ``_reduce_grads`` needs
-replacing to plug a KVStore in.
+``update_on_kvstore`` says where the optimizer runs:
+
+- True: the KVStore runs it (``set_optimizer``); ``step`` pushes the
+  gradients and pulls the updated weights into every copy
+  (``pushpull(i, grads, out=weights)``). ``allreduce_grads``/``update`` are
+  not available.
+- False: ``step`` is ``allreduce_grads()`` (the KVStore sums,
+  ``pushpull(i, grads)`` writes the sum back into every copy's gradient) then
+  ``update()`` (one ``Updater`` per context, sharing the optimizer, updates
+  each copy).
+- None (default): True with a KVStore, unless the environment variable
+  ``MXNET_UPDATE_ON_KVSTORE`` is ``0`` or a ``'local'`` store holds a
+  parameter of more than 16M values. ``'dist_async'`` needs True (the servers
+  apply each push as it arrives).
+
+Parameters are keyed in the KVStore by their index in the Trainer.
 
 Stale gradients: a Parameter whose gradient was not written by a backward
 since the last step is an error (a part of the model was not used), unless
@@ -47,12 +64,10 @@ Examples
 >>> w.data().asnumpy()
 array([0.9, 0.8], dtype=float32)
 """
-import os
-import tempfile
-import warnings
-
+from .. import kvstore as kvs
 from .. import optimizer as opt
 from ..base import MXNetError
+from ..kvstore.base import write_atomically
 from .parameter import Parameter, ParameterDict
 
 __all__ = ['Trainer']
@@ -83,17 +98,21 @@ class Trainer:
         Arguments for ``mx.optimizer.create`` (``{'learning_rate': 0.1}``);
         only with an optimizer name.
     kvstore : str, KVStore or None, default 'device'
-        Recorded; gradients are summed locally until mxlearn has ``mx.kv``.
+        The KVStore that sums gradients over contexts (and workers): a type
+        for ``mx.kv.create``, a KVStore, or None (see the module docstring).
     compression_params : dict, optional
-        Gradient compression of a KVStore; ignored (with a warning) for now.
+        Gradient compression for the KVStore, e.g. ``{'type': '2bit',
+        'threshold': 0.5}`` (``KVStore.set_gradient_compression``).
     update_on_kvstore : bool, optional
-        Recorded; updates run in the Trainer until mxlearn has ``mx.kv``.
+        Whether the KVStore runs the optimizer (None: decide as MXNet does).
 
     Raises
     ------
     MXNetError
         If ``params`` holds something else than Parameters, or the Parameters
-        are not all initialized on the same contexts.
+        are not all initialized on the same contexts; at the first ``step``,
+        if ``kvstore`` is not a str, a KVStore or None, or
+        ``update_on_kvstore=False`` is asked of ``'dist_async'``.
     """
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore='device',
@@ -110,14 +129,12 @@ class Trainer:
         self._params = list(params)
         self._param2idx = {param.name: i for i, param in enumerate(self._params)}
         self._contexts = self._check_contexts()
-        self._kvstore_params = {'kvstore': kvstore, 'update_on_kvstore': update_on_kvstore}
         self._compression_params = compression_params
-        if compression_params and len(self._contexts) > 1:
-            warnings.warn('gradient compression needs a KVStore (mx.kv), which mxlearn does '
-                          'not have yet: gradients are summed without compression',
-                          stacklevel=2)
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
+        self._kvstore_params = {'kvstore': kvstore, 'update_on_kvstore': update_on_kvstore}
+        self._kvstore = None
+        self._reset_kvstore()
 
     def _check_contexts(self):
         contexts = None
@@ -145,6 +162,83 @@ class Trainer:
             self._optimizer = opt.create(optimizer, param_dict=param_dict,
                                          **optimizer_params)
         self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+
+    # ------------------------------------------------------------ kvstore --
+    def _reset_kvstore(self):
+        """Forget the KVStore; the next step makes a new one (after the contexts changed)."""
+        if self._kvstore is not None and 'dist' in self._kvstore.type:
+            raise MXNetError('Cannot reset a distributed KVStore: the other workers and the '
+                             'servers still use it')
+        self._kv_initialized = False
+        self._kvstore = None
+        self._distributed = None
+        self._update_on_kvstore = None
+        self._params_to_init = list(self._params)
+
+    def _init_kvstore(self):
+        """Create the KVStore and decide ``update_on_kvstore`` (MXNet's rules)."""
+        config = self._kvstore_params
+        kvstore, update_on_kvstore = kvs._create_kvstore(
+            config['kvstore'], len(self._contexts), {p.name: p for p in self._params})
+        self._distributed = kvstore is not None and 'dist' in kvstore.type
+        if self._distributed and 'async' in kvstore.type:
+            if config['update_on_kvstore'] is False:
+                raise MXNetError("Please set update_on_kvstore=True when training in async "
+                                 "mode: with %r each push is applied by the servers as it "
+                                 "arrives, so they must run the optimizer" % kvstore.type)
+            update_on_kvstore = True
+        if config['update_on_kvstore'] is not None:
+            update_on_kvstore = config['update_on_kvstore']
+        if kvstore is not None:
+            if update_on_kvstore and not kvstore.is_capable(kvs.KVStoreBase.OPTIMIZER):
+                if config['update_on_kvstore']:
+                    raise MXNetError('Please set update_on_kvstore=False when training with '
+                                     '%s: it cannot run an optimizer' % type(kvstore).__name__)
+                update_on_kvstore = False
+            if self._compression_params:
+                kvstore.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kvstore.set_optimizer(self._optimizer)
+            self._update_on_kvstore = bool(update_on_kvstore)
+        else:
+            # One context and no store: nothing to update on, whatever was asked.
+            self._update_on_kvstore = None
+        self._kvstore = kvstore
+        self._kv_initialized = True
+
+    def _init_params(self):
+        """Give the KVStore the initialized Parameters (the first context's value to all)."""
+        waiting = []
+        for param in self._params_to_init:
+            if param._deferred_init:
+                waiting.append(param)
+            elif self._kvstore is not None:
+                arrays = (param.list_data() if param.stype == 'default'
+                          else param.list_row_sparse_data(None))
+                self._kvstore.broadcast(self._param2idx[param.name], arrays[0], arrays)
+        self._params_to_init = waiting
+
+    def _prepare(self):
+        if not self._kv_initialized:
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
+
+    def _check_and_rescale_grad(self, scale):
+        # A distributed store got the optimizer (with its rescale_grad) once.
+        if self._update_on_kvstore and self._distributed and self._kv_initialized \
+                and self._optimizer.rescale_grad != scale:
+            raise MXNetError('Possible change in the `batch_size` from previous `step` '
+                             'detected. Optimizer gradient normalizing factor will not change '
+                             'w.r.t new batch_size when update_on_kvstore=True and when '
+                             'distributed kvstore is used.')
+        self._optimizer.rescale_grad = scale
+
+    def _check_not_on_kvstore(self, method):
+        if self._kvstore is not None and self._update_on_kvstore:
+            raise MXNetError('%s() when parameters are updated on kvstore is not supported. '
+                             'Try setting `update_on_kvstore` to False when creating trainer.'
+                             % method)
 
     @property
     def learning_rate(self):
@@ -183,19 +277,25 @@ class Trainer:
     def step(self, batch_size, ignore_stale_grad=False):
         """One update: gradients scaled by ``1 / batch_size``, summed over contexts, applied.
 
-        Call it after ``backward()``, outside ``autograd.record()``.
+        Call it after ``backward()``, outside ``autograd.record()``. The first
+        call creates the KVStore.
 
         Parameters
         ----------
         batch_size : int
             The number of samples the gradients were summed over (1 if the
-            loss was already averaged).
+            loss was already averaged). With a distributed KVStore, the batch
+            of this worker.
         ignore_stale_grad : bool, default False
             Skip Parameters whose gradient was not updated by a backward since
-            the last step, instead of raising an error.
+            the last step, instead of raising an error. (When the KVStore runs
+            the optimizer, every gradient is still pushed, as in MXNet.)
         """
-        self._optimizer.rescale_grad = self._scale / batch_size
-        self._reduce_grads()
+        self._check_and_rescale_grad(self._scale / batch_size)
+        self._prepare()
+        if not ignore_stale_grad:
+            self._check_fresh()
+        self._allreduce_grads()
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self):
@@ -203,6 +303,7 @@ class Trainer:
 
         ``step`` is ``allreduce_grads`` then ``update``; call them separately
         to change the summed gradients in between (e.g. gradient clipping).
+        Needs ``update_on_kvstore=False`` when there is a KVStore.
 
         Examples
         --------
@@ -215,7 +316,7 @@ class Trainer:
         ...     with mx.autograd.record():
         ...         y = w.data(ctx) * k
         ...     y.backward()
-        >>> trainer = Trainer([w], 'sgd', {'learning_rate': 0.1})
+        >>> trainer = Trainer([w], 'sgd', {'learning_rate': 0.1}, update_on_kvstore=False)
         >>> trainer.allreduce_grads()
         >>> [g.asscalar() for g in w.list_grad()]
         [5.0, 5.0]
@@ -223,24 +324,26 @@ class Trainer:
         >>> [round(float(d.asscalar()), 4) for d in w.list_data()]
         [0.5, 0.5]
         """
-        self._reduce_grads()
+        self._prepare()
+        self._check_not_on_kvstore('allreduce_grads')
+        self._allreduce_grads()
 
-    def _reduce_grads(self):
-        # The one place a KVStore's pushpull will take over.
-        for param in self._params:
+    def _allreduce_grads(self):
+        if self._kvstore is None:
+            return
+        for i, param in enumerate(self._params):
             if param.grad_req == 'null':
                 continue
-            grads = param.list_grad()
-            if len(grads) < 2:
-                continue
-            total = grads[0].copy()
-            for g in grads[1:]:
-                total += g.as_in_context(total.context)
-            for g in grads:
-                total.copyto(g)
+            if self._update_on_kvstore:
+                self._kvstore.pushpull(i, param.list_grad(), out=param.list_data(),
+                                       priority=-i)
+            else:
+                self._kvstore.pushpull(i, param.list_grad(), priority=-i)
 
     def update(self, batch_size, ignore_stale_grad=False):
         """Apply the optimizer to the gradients as they are (after ``allreduce_grads``).
+
+        Needs ``update_on_kvstore=False`` when there is a KVStore.
 
         Parameters
         ----------
@@ -249,32 +352,45 @@ class Trainer:
         ignore_stale_grad : bool, default False
             As in ``step``.
         """
-        self._optimizer.rescale_grad = self._scale / batch_size
+        self._prepare()
+        self._check_not_on_kvstore('update')
+        self._check_and_rescale_grad(self._scale / batch_size)
+        if not ignore_stale_grad:
+            self._check_fresh()
         self._update(ignore_stale_grad)
 
+    def _check_fresh(self):
+        # Before anything is pushed or updated, so that an error leaves the
+        # weights and the KVStore as they were.
+        for param in self._params:
+            if param.grad_req == 'null':
+                continue
+            for arr in param.list_data():
+                if not _is_fresh(arr):
+                    raise MXNetError(
+                        'Gradient of Parameter `%s` on context %s has not been updated '
+                        'by backward since last `step`. This could mean a bug in your '
+                        'model that made it only use a subset of the Parameters (Blocks) '
+                        'for this iteration. If you are intentionally only using a '
+                        'subset, call step with ignore_stale_grad=True to suppress this '
+                        'warning and skip updating of Parameters with stale gradient'
+                        % (param.name, arr.context))
+
     def _update(self, ignore_stale_grad):
-        active = [(i, p) for i, p in enumerate(self._params) if p.grad_req != 'null']
-        if not ignore_stale_grad:
-            for _, param in active:
-                for arr in param.list_data():
-                    if not _is_fresh(arr):
-                        raise MXNetError(
-                            'Gradient of Parameter `%s` on context %s has not been updated '
-                            'by backward since last `step`. This could mean a bug in your '
-                            'model that made it only use a subset of the Parameters (Blocks) '
-                            'for this iteration. If you are intentionally only using a '
-                            'subset, call step with ignore_stale_grad=True to suppress this '
-                            'warning and skip updating of Parameters with stale gradient'
-                            % (param.name, arr.context))
+        on_kvstore = self._kvstore is not None and self._update_on_kvstore
         updates = [([], [], []) for _ in self._updaters]
-        for i, param in active:
+        for i, param in enumerate(self._params):
+            if param.grad_req == 'null':
+                continue
             for (indices, grads, weights), arr, grad in zip(
                     updates, param.list_data(), param.list_grad()):
                 if _is_fresh(arr):
                     indices.append(i)
                     grads.append(grad)
                     weights.append(arr)
-                    _mark_stale(arr)
+                _mark_stale(arr)
+        if on_kvstore:
+            return
         for updater, (indices, grads, weights) in zip(self._updaters, updates):
             if indices:
                 updater(indices, grads, weights)
@@ -283,7 +399,8 @@ class Trainer:
         """Save the optimizer and its states (momentum, ...) to ``fname``.
 
         The Parameters' ``lr_mult``/``wd_mult`` are not saved. The file is
-        written under a temporary name and moved into place.
+        written under a temporary name and moved into place. When the KVStore
+        runs the optimizer, its states are the ones saved.
 
         Parameters
         ----------
@@ -304,16 +421,15 @@ class Trainer:
         >>> type(resumed.optimizer).__name__, resumed.learning_rate
         ('Adam', 0.5)
         """
-        states = self._updaters[0].get_states(dump_optimizer=True)
-        folder = os.path.dirname(os.path.abspath(fname))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(fname))
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(states)
-            os.replace(tmp, fname)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        self._prepare()
+        if self._update_on_kvstore:
+            if self._params_to_init:
+                raise MXNetError('Cannot save trainer states when some parameters are not '
+                                 'yet initialized in kvstore (%s): run a forward pass first'
+                                 % ', '.join(p.name for p in self._params_to_init))
+            self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
+        else:
+            write_atomically(fname, self._updaters[0].get_states(dump_optimizer=True))
 
     def load_states(self, fname):
         """Load the optimizer and its states saved by ``save_states``.
@@ -325,10 +441,15 @@ class Trainer:
         ----------
         fname : str
         """
-        with open(fname, 'rb') as f:
-            states = f.read()
-        for updater in self._updaters:
-            updater.set_states(states)
-            updater.optimizer = self._updaters[0].optimizer
-        self._optimizer = self._updaters[0].optimizer
+        self._prepare()
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            self._optimizer = self._kvstore._updater.optimizer
+        else:
+            with open(fname, 'rb') as f:
+                states = f.read()
+            for updater in self._updaters:
+                updater.set_states(states)
+                updater.optimizer = self._updaters[0].optimizer
+            self._optimizer = self._updaters[0].optimizer
         self._optimizer.param_dict = dict(enumerate(self._params))
