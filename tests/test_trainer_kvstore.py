@@ -219,3 +219,24 @@ def test_save_and_load_states(tmp_path, update_on_kvstore):
     step(other, resumed)
     for got, want in zip(weights(other, mx.cpu(1)), weights(net, mx.cpu(0))):
         assert_almost_equal(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_set_data_reaches_a_kvstore_that_runs_the_optimizer():
+    net = gluon.nn.Dense(1, in_units=2)
+    net.initialize(ctx=[mx.cpu(0), mx.cpu(1)])
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                            kvstore='device')
+
+    def step():
+        for c in (mx.cpu(0), mx.cpu(1)):
+            with mx.autograd.record():
+                loss = net(mx.nd.ones((1, 2), ctx=c)).sum()
+            loss.backward()
+        trainer.step(2)
+    step()
+    assert trainer._update_on_kvstore
+    net.weight.set_data(mx.nd.array([[5, 5]]))
+    step()
+    # the gradient of the sum is 1 per weight, averaged over the two devices
+    for c in (mx.cpu(0), mx.cpu(1)):
+        assert_almost_equal(net.weight.data(c), np.full((1, 2), 4.9))

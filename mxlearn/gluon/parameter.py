@@ -171,6 +171,10 @@ class Parameter:
         self._ctx_index = None
         # (init, contexts, default_init, data to load) while initialization waits
         self._deferred_init = ()
+        # The Trainer that updates this Parameter (a weak reference): a new
+        # value must reach the copy its KVStore keeps when the store runs
+        # the optimizer, or the next step would bring the old one back.
+        self._trainer = None
         self._differentiable = differentiable
         self._allow_deferred_init = allow_deferred_init
         self._grad_req = None
@@ -406,6 +410,7 @@ class Parameter:
         ctx = _ctx_list(ctx)
         if self._data:
             self._init_impl(self._reduce(), ctx)
+            self._refresh_trainer()
         elif self._deferred_init:
             init, _, default_init, data = self._deferred_init
             self._deferred_init = (init, ctx, default_init, data)
@@ -603,6 +608,19 @@ class Parameter:
             return
         for arr in self._check_and_get(self._data, _ALL):
             data.copyto(arr)
+        self._refresh_trainer()
+
+    def _set_trainer(self, trainer):
+        """Remember (weakly) the Trainer whose KVStore keeps a copy of this value."""
+        import weakref
+        self._trainer = weakref.ref(trainer)
+
+    def _refresh_trainer(self):
+        """After a new value: make the Trainer re-create a KVStore that holds the old one."""
+        trainer = self._trainer() if self._trainer is not None else None
+        if trainer is not None and trainer._kv_initialized and trainer._update_on_kvstore \
+                and self not in trainer._params_to_init:
+            trainer._reset_kvstore()
 
     def zero_grad(self):
         """Set the gradient buffers to 0 (nothing to do without gradients).

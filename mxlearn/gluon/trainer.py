@@ -127,6 +127,8 @@ class Trainer:
                 raise MXNetError('First argument must be a list or dict of Parameters, got '
                                  'list of %s.' % type(param))
         self._params = list(params)
+        for param in self._params:
+            param._set_trainer(self)
         self._param2idx = {param.name: i for i, param in enumerate(self._params)}
         self._contexts = self._check_contexts()
         self._compression_params = compression_params
