@@ -10,6 +10,9 @@ from mxlearn.gluon import loss as gloss, nn
 from mxlearn.gluon.name import NameManager
 from mxlearn.test_utils import assert_almost_equal, check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=15, deadline=None)
 
 

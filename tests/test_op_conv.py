@@ -12,6 +12,9 @@ from mxlearn.base import MXNetError
 from mxlearn.operator.conv import _col2im_reference, _im2col_reference
 from mxlearn.test_utils import assert_almost_equal, check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=30, deadline=None)
 
 

@@ -15,6 +15,9 @@ from mxlearn import autograd
 from mxlearn.base import MXNetError
 from mxlearn.test_utils import check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,6 +9,9 @@ from mxlearn import autograd, nd
 from mxlearn.base import MXNetError
 from mxlearn.test_utils import assert_almost_equal, check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=40, deadline=None)
 
 
@@ -208,6 +211,7 @@ def test_dot_second_order_closed_form():
     assert_almost_equal(a.grad.asnumpy(), np.ones((2, 1)) @ (b0 @ b0.T @ np.ones(3))[None])
 
 
+@pytest.mark.cpu_only
 def test_dot_2d_calls_blas_on_views(monkeypatch):
     # The 2-d path hands the transposed views straight to xp.dot: no copies.
     seen = []

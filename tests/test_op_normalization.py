@@ -11,6 +11,9 @@ from mxlearn.operator.normalization import (_batchnorm_backward_reference,
                                             _batchnorm_reference)
 from mxlearn.test_utils import assert_almost_equal, check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=25, deadline=None)
 
 

@@ -10,6 +10,9 @@ from mxlearn.base import MXNetError
 from mxlearn.operator import optimizer_updates as ou
 from mxlearn.test_utils import assert_almost_equal
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=12, deadline=None)
 
 

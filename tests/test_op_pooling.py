@@ -13,6 +13,9 @@ from mxlearn.operator import get_op
 from mxlearn.operator.pooling import Geometry, pool_backward_reference, pool_reference
 from mxlearn.test_utils import assert_almost_equal, check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=30, deadline=None)
 
 

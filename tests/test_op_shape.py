@@ -16,6 +16,9 @@ from mxlearn.base import MXNetError
 from mxlearn.operator.shape import infer_reshape
 from mxlearn.test_utils import check_numeric_gradient
 
+# Every test runs on each device of the ctx fixture (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('ctx')
+
 SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 

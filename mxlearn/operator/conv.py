@@ -18,7 +18,8 @@ convolution is a 2-D one with height 1. Three primitives do all the work:
 - ``_conv2d_weight_grad(x, dy)``: ``dy @ im2col(x)^T``, the weight gradient.
 
 On the CPU, ``im2col``/``col2im`` are the compiled kernels of
-``mxlearn._ext.conv`` (float32, float64); elsewhere (CuPy, other dtypes) the
+``mxlearn._ext.conv`` (float32, float64), on the GPU the CUDA kernels of
+``mxlearn.gpu_kernels.conv`` (the GEMMs are then cuBLAS's); for other dtypes the
 readable references ``_im2col_reference``/``_col2im_reference`` below do the
 same with one strided slice per kernel tap. Large batches are processed in
 slices so that ``col`` stays within ``workspace`` megabytes, as in MXNet.
@@ -48,6 +49,7 @@ import numpy
 
 from .._ext import conv as _kernels
 from ..base import MXNetError
+from ..gpu_kernels import launches_kernels
 from .registry import needs_grad, register
 
 _KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
@@ -352,6 +354,9 @@ def _im2col(xp, x, planar, scratch=False):
         col = _scratch(shape, x.dtype) if scratch else numpy.empty(shape, dtype=x.dtype)
         _kernels.im2col(numpy.ascontiguousarray(x), col, *(v for pair in planar for v in pair))
         return col
+    if launches_kernels(xp, x):
+        from ..gpu_kernels import conv as gpu_conv
+        return gpu_conv.im2col(x, planar)
     return _im2col_reference(xp, x, *planar)
 
 
@@ -360,6 +365,9 @@ def _col2im(xp, col, x_shape, planar):
         x = numpy.empty(x_shape, dtype=col.dtype)
         _kernels.col2im(numpy.ascontiguousarray(col), x, *(v for pair in planar for v in pair))
         return x
+    if launches_kernels(xp, col):
+        from ..gpu_kernels import conv as gpu_conv
+        return gpu_conv.col2im(col, x_shape, planar)
     return _col2im_reference(xp, col, x_shape, *planar)
 
 
@@ -478,14 +486,24 @@ def _conv2d_weight_grad(xp, x, dy, planar, groups, workspace, col=None):
     n, c = x.shape[:2]
     f = dy.shape[1]
     if col is not None:
-        dw = xp.matmul(_grouped_columns(xp, dy, groups),
-                       col.reshape(groups, -1, col.shape[1]).transpose(0, 2, 1))
+        dw = _matmul_nt(xp, _grouped_columns(xp, dy, groups),
+                        col.reshape(groups, -1, col.shape[1]))
         return dw.reshape(f, c // groups, kh, kw)
     dw = xp.zeros((groups, f // groups, c // groups * kh * kw), dtype=x.dtype)
     for n0, n1 in _batches(n, _col_bytes(x.shape, planar, x.itemsize), workspace):
         col = _im2col(xp, x[n0:n1], planar, scratch=True).reshape(groups, dw.shape[2], -1)
-        dw += xp.matmul(_grouped_columns(xp, dy[n0:n1], groups), col.transpose(0, 2, 1))
+        dw += _matmul_nt(xp, _grouped_columns(xp, dy[n0:n1], groups), col)
     return dw.reshape(f, c // groups, kh, kw)
+
+
+def _matmul_nt(xp, a, b):
+    """``a @ b^T`` for stacks (G, m, k) and (G, n, k), as one 2-D product per group.
+
+    numpy's stacked matmul does not hand a transposed operand to BLAS: for
+    LeNet's first weight gradient (k = 73728) it took 0.7 s where the 2-D
+    product takes 5 ms (numpy 2.4).
+    """
+    return xp.stack([xp.matmul(a[g], b[g].T) for g in range(a.shape[0])])
 
 
 def _planar_shape(shape, ndim):

@@ -5,9 +5,9 @@ weight is the matching scatter-add: each row of the output gradient is added
 into the row of its index, and an index used several times receives the sum of
 its rows. That scatter is the private operator ``_backward_Embedding``, run by
 the compiled kernel ``mxlearn._ext.embedding.scatter_add_rows`` on the CPU
-(float32/float64) and by :func:`embedding_grad_reference` (``add.at``) on
-CuPy and for other dtypes. Its own gradient is the gather again, so second
-derivatives work.
+(float32/float64), by its CUDA twin ``mxlearn.gpu_kernels.embedding`` on the
+GPU, and by :func:`embedding_grad_reference` (``add.at``) for other dtypes.
+Its own gradient is the gather again, so second derivatives work.
 
 Indices are truncated to integers and clipped into ``[0, input_dim)`` (an
 index that is too large gives the last row and a negative one the first), as
@@ -18,6 +18,7 @@ import numpy
 from .._ext.embedding import scatter_add_rows
 from ..backend import scatter_add
 from ..base import MXNetError
+from ..gpu_kernels import launches_kernels
 from .pick import _as_indices, _fit_indices
 from .registry import register
 
@@ -158,5 +159,8 @@ def backward_embedding(xp, ograd, data, *, input_dim=None, output_dim=None,
     index = _as_indices(xp, data).reshape(-1)
     if xp is numpy and grad.dtype in (numpy.float32, numpy.float64):
         return scatter_add_rows(grad, index, input_dim)
+    if launches_kernels(xp, grad):
+        from ..gpu_kernels import embedding as gpu_embedding
+        return gpu_embedding.scatter_add_rows(grad, index, input_dim)
     index = _fit_indices(xp, index, input_dim, 'clip')
     return embedding_grad_reference(xp, grad, index, input_dim)

@@ -13,9 +13,10 @@ The helpers ``softmax_probabilities``, ``softmax_ce_loss`` and
 ``SoftmaxOutput`` (``output_layers.py``). They see the logits as
 ``(outer, classes, inner)`` with the softmax along the middle axis (a batch
 ``(n, c)`` is ``(n, c, 1)``; ``(n, c, h, w)`` along ``c`` is ``(n, c, h * w)``)
-and labels as int64 ``(outer, inner)``. On numpy float32/float64 rows
-(``inner == 1``) they run the compiled kernel ``mxlearn._ext.softmax_ce``;
-elsewhere (CuPy, float16, softmax along an inner axis) they run the readable
+and labels as int64 ``(outer, inner)``. On float32/float64 rows
+(``inner == 1``) they run the compiled kernel ``mxlearn._ext.softmax_ce`` on
+numpy arrays and the CUDA kernels of ``mxlearn.gpu_kernels.softmax_ce`` on CuPy ones;
+elsewhere (float16, softmax along an inner axis) they run the readable
 references ``_softmax_ce_reference`` and ``_softmax_ce_grad_reference``,
 which the kernel is tested against.
 
@@ -29,6 +30,7 @@ import numpy
 
 from .._ext import softmax_ce as _kernel
 from ..base import MXNetError
+from ..gpu_kernels import launches_kernels
 from .pick import _as_indices
 from .registry import register, second_order_unsupported
 from .shapes import check_axis, same_shape
@@ -41,6 +43,23 @@ def _use_kernel(xp, x):
     """Whether the kernel serves ``x`` (outer, classes, inner): numpy float rows."""
     return (xp is numpy and x.shape[2] == 1
             and (x.dtype == numpy.float32 or x.dtype == numpy.float64))
+
+
+def _use_gpu_kernel(xp, x):
+    """Whether the CUDA kernels serve ``x`` (outer, classes, inner): CuPy float rows."""
+    return x.shape[2] == 1 and launches_kernels(xp, x)
+
+
+def _gpu_forward(xp, x, labels, ignore_label, note, with_loss):
+    """``(prob, loss or None)`` by the CUDA kernel, raising the CPU's error on bad labels."""
+    from ..gpu_kernels import softmax_ce as gpu_softmax_ce
+    loss = xp.empty(labels.size, dtype=x.dtype) if with_loss else None
+    prob, bad = gpu_softmax_ce.forward(x.reshape(x.shape[:2]),
+                                       None if labels is None else labels.reshape(-1),
+                                       loss, ignore_label)
+    if bad:
+        check_labels(xp, labels, x.shape[1], ignore_label, note)
+    return prob.reshape(x.shape), None if loss is None else loss.reshape(labels.shape)
 
 
 def class_labels(xp, label, shape):
@@ -125,6 +144,8 @@ def softmax_probabilities(xp, x, labels=None, ignore_label=None, note=''):
     """
     if _use_kernel(xp, x):
         return _kernel_forward(x, labels, ignore_label, note, None)
+    if _use_gpu_kernel(xp, x):
+        return _gpu_forward(xp, x, labels, ignore_label, note, False)[0]
     if labels is not None:
         check_labels(xp, labels, x.shape[1], ignore_label, note)
     return _softmax_ce_reference(xp, x)[0]
@@ -150,6 +171,8 @@ def softmax_ce_loss(xp, x, labels):
     if _use_kernel(xp, x):
         loss = numpy.empty(labels.size, dtype=x.dtype)
         return _kernel_forward(x, labels, None, '', loss), loss.reshape(labels.shape)
+    if _use_gpu_kernel(xp, x):
+        return _gpu_forward(xp, x, labels, None, '', True)
     check_labels(xp, labels, x.shape[1])
     prob, loss = _softmax_ce_reference(xp, x, labels)
     return prob, loss.astype(x.dtype, copy=False)
@@ -207,6 +230,13 @@ def softmax_ce_backward(xp, prob, labels, scale, ignore_label=None, smooth_alpha
     >>> softmax_ce_backward(np, p, np.array([[2]]), 1.0).ravel()
     array([ 0.25,  0.25, -0.75,  0.25])
     """
+    if _use_gpu_kernel(xp, prob):
+        from ..gpu_kernels import softmax_ce as gpu_softmax_ce
+        grad = gpu_softmax_ce.backward(prob.reshape(prob.shape[:2]), labels.reshape(-1), scale,
+                                       ignore_label, smooth_alpha,
+                                       None if ograd is None else _row_factors(xp, ograd,
+                                                                               labels))
+        return grad.reshape(prob.shape)
     if not _use_kernel(xp, prob):
         return _softmax_ce_grad_reference(xp, prob, labels, scale, ignore_label,
                                           smooth_alpha, ograd)
@@ -222,6 +252,11 @@ def softmax_ce_backward(xp, prob, labels, scale, ignore_label=None, smooth_alpha
     _kernel.backward(rows, labels.reshape(-1), grad, scale,
                      ignore_label if use_ignore else -1, use_ignore, smooth_alpha, ograd)
     return grad.reshape(prob.shape)
+
+
+def _row_factors(xp, ograd, labels):
+    """``ograd`` as one factor per row of ``labels`` (outer, 1), or one in all."""
+    return ograd.reshape(1) if ograd.size == 1 else xp.broadcast_to(ograd, labels.shape)
 
 
 # ---------------------------------------------------- softmax_cross_entropy --

@@ -17,7 +17,8 @@ where the two subtracted terms are the paths through the group's mean and
 variance. ``dgamma = sum(d(out) * xhat)`` and ``dbeta = sum(d(out))`` over
 everything but the channel. LayerNorm and InstanceNorm write it with ``F``
 operators (so it can be differentiated again); BatchNorm has its own backward
-operator, with a compiled kernel on the CPU (``mxlearn._ext.batchnorm``).
+operator, with a compiled kernel on the CPU (``mxlearn._ext.batchnorm``) and
+CUDA kernels on the GPU (``mxlearn.gpu_kernels.batchnorm``).
 
 L2Normalization divides by ``sqrt(sum(x**2) + eps)`` over a group instead.
 
@@ -31,6 +32,7 @@ import numpy
 
 from .._ext.core import is_training
 from ..base import MXNetError
+from ..gpu_kernels import launches_kernels
 from .registry import register, second_order_unsupported
 from .shapes import check_axis
 
@@ -99,6 +101,12 @@ def _batchnorm_type(in_dtypes, output_mean_var=False, **attrs):
 def _use_kernel(xp, x3, *params):
     return (xp is numpy and x3.dtype in (numpy.float32, numpy.float64) and x3.size > 0
             and all(p.flags.c_contiguous for p in params))
+
+
+def _use_gpu_kernel(xp, x3, *params):
+    # The kernels update the moving statistics in place through raw pointers.
+    return (x3.size > 0 and launches_kernels(xp, x3, *params)
+            and all(p.dtype == x3.dtype and p.flags.c_contiguous for p in params))
 
 
 def _batch_moments(x3):
@@ -270,6 +278,10 @@ def batch_norm(xp, data, gamma, beta, moving_mean, moving_var, *, eps=1e-3, mome
         out, mean, invstd = batchnorm.forward(
             x3, xp.ascontiguousarray(gamma), xp.ascontiguousarray(beta), moving_mean,
             moving_var, eps, momentum, training)
+    elif _use_gpu_kernel(xp, x3, gamma, beta, moving_mean, moving_var):
+        from ..gpu_kernels import batchnorm as gpu_batchnorm
+        out, mean, invstd = gpu_batchnorm.forward(x3, gamma, beta, moving_mean, moving_var,
+                                                  eps, momentum, training)
     else:
         out, mean, invstd = _batchnorm_reference(xp, x3, gamma, beta, moving_mean,
                                                  moving_var, eps, momentum, training)
@@ -322,6 +334,10 @@ def _backward_batch_norm(xp, ograd, data, gamma, moving_mean, moving_var, *, eps
         from .._ext import batchnorm
         dx, dgamma, dbeta = batchnorm.backward(dy3, x3, gamma, moving_mean, moving_var, eps,
                                                batch_stats)
+    elif _use_gpu_kernel(xp, x3, dy3, gamma, moving_mean, moving_var):
+        from ..gpu_kernels import batchnorm as gpu_batchnorm
+        dx, dgamma, dbeta = gpu_batchnorm.backward(dy3, x3, gamma, moving_mean, moving_var, eps,
+                                                   batch_stats)
     else:
         dx, dgamma, dbeta = _batchnorm_backward_reference(
             xp, dy3, x3, gamma, moving_mean, moving_var, eps, batch_stats)

@@ -22,7 +22,8 @@ Every rule has a readable ``xp`` reference here (``_sgd_mom_reference`` ...),
 which serves CuPy and is what the tests compare the compiled kernels with. On
 the CPU, ``sgd(_mom)``, ``mp_sgd(_mom)``, ``adam``, ``rmsprop`` and
 ``rmspropalex`` run single-pass kernels from ``mxlearn._ext.optimizer``, which
-read and write each array once instead of once per numpy operation.
+read and write each array once instead of once per numpy operation; on the
+GPU the same updates are single CUDA kernels (``mxlearn.gpu_kernels.optimizer``).
 
 :func:`fused_update` runs an update with the result written straight into the
 weight (what ``out=weight`` means, without the intermediate copy); the
@@ -32,6 +33,7 @@ import numpy
 
 from .._ext import optimizer as _kernels
 from ..base import MXNetError
+from ..gpu_kernels import is_cupy
 from .errors import operator_error
 from .registry import OPS, register
 
@@ -107,7 +109,10 @@ def _check_arrays(name, arrays):
 # ------------------------------------------------------------ dispatch --
 
 def _kernel_applies(name, xp, arrays):
-    if xp is not numpy or not all(a.flags.c_contiguous for a in arrays):
+    # (CUDA elementwise kernels take any layout; the CPU ones need flat arrays.)
+    if xp is not numpy and not is_cupy(xp):
+        return False
+    if xp is numpy and not all(a.flags.c_contiguous for a in arrays):
         return False
     if name.startswith('mp_'):
         return arrays[0].dtype == numpy.float16
@@ -124,10 +129,14 @@ def _run(name, xp, arrays, attrs):
         _required(attrs, 'lr', 't')
     attrs.pop('lazy_update', None)
     if kernel is not None and _kernel_applies(name, xp, arrays):
-        flat = [a if a.ndim == 1 else a.reshape(-1) for a in arrays]
-        if name.startswith('mp_'):
-            flat[0], flat[1] = flat[0].view(numpy.uint16), flat[1].view(numpy.uint16)
-        kernel(*flat, **attrs)
+        if xp is numpy:
+            flat = [a if a.ndim == 1 else a.reshape(-1) for a in arrays]
+            if name.startswith('mp_'):
+                flat[0], flat[1] = flat[0].view(numpy.uint16), flat[1].view(numpy.uint16)
+            kernel(*flat, **attrs)
+        else:
+            from ..gpu_kernels.optimizer import UPDATES
+            UPDATES[name](*arrays, **attrs)
     else:
         reference(xp, *arrays, **attrs)
 

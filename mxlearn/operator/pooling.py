@@ -26,7 +26,8 @@ through the sum-pooling backward.
 On the CPU the windows are walked by the compiled kernels of
 ``mxlearn._ext.pooling``; :func:`pool_reference` and :func:`pool_backward_reference`
 are the readable versions (one vectorised step per kernel offset), used for
-float16, empty arrays and CuPy, and tested against the kernels.
+float16 and empty arrays, and tested against the kernels. On the GPU the
+CUDA kernels of ``mxlearn.gpu_kernels.pooling`` do the same work.
 """
 import itertools
 from collections import namedtuple
@@ -36,6 +37,7 @@ import numpy
 
 from .._ext import pooling as _kernels
 from ..base import MXNetError
+from ..gpu_kernels import launches_kernels
 from .registry import register
 
 _POOL_TYPES = ('avg', 'lp', 'max', 'sum')
@@ -311,13 +313,22 @@ def _divisor(pool_type, count_include_pad):
 
 def _pool(xp, x, geo, pool_type, count_include_pad):
     """Channels-first pooling: ``(out, argmax or None)``, compiled when it can be."""
-    if not _use_kernel(xp, x):
-        return pool_reference(xp, x, geo, pool_type, count_include_pad)
     size, out_size, kernel, stride, pad = _as_3d(geo)
     planes = x.shape[0] * x.shape[1]
+    shape = x.shape[:2] + geo.out
+    if launches_kernels(xp, x):
+        from ..gpu_kernels import pooling as gpu_pooling
+        src = x.reshape((planes,) + size)
+        if pool_type == 'max':
+            out, arg = gpu_pooling.max_forward(src, out_size, kernel, stride, pad)
+            return out.reshape(shape), arg.reshape(shape)
+        out = gpu_pooling.sum_forward(src, out_size, kernel, stride, pad,
+                                      _divisor(pool_type, count_include_pad))
+        return out.reshape(shape), None
+    if not _use_kernel(xp, x):
+        return pool_reference(xp, x, geo, pool_type, count_include_pad)
     src = numpy.ascontiguousarray(x).reshape((planes,) + size)
     out = numpy.empty((planes,) + out_size, dtype=x.dtype)
-    shape = x.shape[:2] + geo.out
     if pool_type == 'max':
         arg = numpy.empty((planes,) + out_size, dtype=numpy.int32)
         _kernels.max_forward(src, out, arg, kernel, stride, pad)
@@ -329,6 +340,17 @@ def _pool(xp, x, geo, pool_type, count_include_pad):
 
 def _pool_backward(xp, grad, in_shape, geo, pool_type, count_include_pad, argmax):
     """Channels-first gradient of :func:`_pool` for an input of ``in_shape``."""
+    if launches_kernels(xp, grad):
+        from ..gpu_kernels import pooling as gpu_pooling
+        size, out_size, kernel, stride, pad = _as_3d(geo)
+        g = grad.reshape((in_shape[0] * in_shape[1],) + out_size)
+        if pool_type == 'max':
+            dx = gpu_pooling.max_backward(g, argmax.reshape(g.shape), size, kernel, stride,
+                                          pad)
+        else:
+            dx = gpu_pooling.sum_backward(g, size, kernel, stride, pad,
+                                          _divisor(pool_type, count_include_pad))
+        return dx.reshape(in_shape)
     if not _use_kernel(xp, grad) or 0 in in_shape:
         return pool_backward_reference(xp, grad, geo, pool_type, count_include_pad, argmax)
     planes = in_shape[0] * in_shape[1]

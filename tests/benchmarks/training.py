@@ -1,14 +1,18 @@
 """Training workloads of the benchmark: Gluon epochs and an optimizer step.
 
 f. An epoch of a Gluon MLP 784-256-256-10 (ReLU, softmax cross-entropy, SGD
-   lr 0.1, batch 128) over 60,000 synthetic MNIST-shaped samples, in s.
+   lr 0.1, batch 128) over 60,000 synthetic MNIST-shaped samples, in s
+   (``mlp1024``: the same at batch 1024, run on the GPU).
 g. An epoch of the LeNet of ``lenet.py`` (as Gluon layers, SGD) over 10,000
    samples, batch 128, in s.
 h. One ``Trainer.step`` of Adam over a single 10M-element parameter, in ms.
 
-The data are made once, already batched, so the epochs time the model and
-the optimizer, not data loading. PyTorch runs the same networks where it is
-importable.
+The data are made once, already batched and already on the device, so the
+epochs time the model and the optimizer, not data loading or transfers.
+PyTorch runs the same networks where it is importable. Every function takes
+the mxlearn context ``ctx`` and the torch device ``device`` ('cpu' or
+'cuda'); a timed run ends by waiting for the device (``mx.nd.waitall()``,
+``torch.cuda.synchronize()``), so that queued GPU work is counted.
 """
 import time
 
@@ -20,6 +24,11 @@ def _batches(n, batch, shape, seed=0):
     x = rng.rand(n, *shape).astype(np.float32)
     y = rng.randint(0, 10, n)
     return [(x[i:i + batch], y[i:i + batch]) for i in range(0, n, batch)]
+
+
+def _torch_sync(torch, device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
 
 
 def _best(fn, repeat):
@@ -60,14 +69,15 @@ def torch_lenet(torch):
                          nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
-def mx_epoch(mx, make_net, data, lr=0.1):
-    """Seconds for one epoch over ``data`` with Gluon (best of the calls made)."""
+def mx_epoch(mx, make_net, data, lr=0.1, ctx=None):
+    """A function running one epoch over ``data`` with Gluon on ``ctx``."""
+    ctx = ctx or mx.cpu()
     mx.random.seed(0)
     net = make_net(mx)
-    net.initialize(mx.init.Xavier())
+    net.initialize(mx.init.Xavier(), ctx=ctx)
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = mx.gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
-    batches = [(mx.nd.array(x), mx.nd.array(y)) for x, y in data]
+    batches = [(mx.nd.array(x, ctx=ctx), mx.nd.array(y, ctx=ctx)) for x, y in data]
 
     def epoch():
         for x, y in batches:
@@ -79,58 +89,75 @@ def mx_epoch(mx, make_net, data, lr=0.1):
     return epoch
 
 
-def torch_epoch(torch, make_net, data, lr=0.1):
+def torch_epoch(torch, make_net, data, lr=0.1, device='cpu'):
+    """A function running one epoch over ``data`` with PyTorch on ``device``."""
     torch.manual_seed(0)
-    net = make_net(torch)
+    net = make_net(torch).to(device)
     loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.SGD(net.parameters(), lr=lr)
-    batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
+    batches = [(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
+               for x, y in data]
 
     def epoch():
         for x, y in batches:
             opt.zero_grad()
             loss_fn(net(x), y).backward()
             opt.step()
+        _torch_sync(torch, device)
     return epoch
 
 
-def bench_epochs(mx, torch, repeat):
-    """{'mlp': {...}, 'lenet_epoch': {...}}: seconds per epoch for each framework."""
-    mlp_data = _batches(60000, 128, (784,))
-    lenet_data = _batches(10000, 128, (1, 28, 28), seed=1)
-    res = {'mlp': {}, 'lenet_epoch': {}}
-    for key, data, mx_net, torch_net in (('mlp', mlp_data, mx_mlp, torch_mlp),
-                                         ('lenet_epoch', lenet_data, mx_lenet, torch_lenet)):
-        run = mx_epoch(mx, mx_net, data)
+# workload key -> (samples, batch, sample shape, data seed, mxlearn net, torch net)
+EPOCHS = {
+    'mlp': (60000, 128, (784,), 0, mx_mlp, torch_mlp),
+    'mlp1024': (60000, 1024, (784,), 0, mx_mlp, torch_mlp),
+    'lenet_epoch': (10000, 128, (1, 28, 28), 1, mx_lenet, torch_lenet),
+}
+
+
+def bench_epochs(mx, torch, repeat, keys=('mlp', 'lenet_epoch'), ctx=None, device='cpu'):
+    """{key: {'mxlearn': s, 'torch': s}}: seconds per epoch of each workload of ``EPOCHS``."""
+    res = {}
+    for key in keys:
+        samples, batch, shape, seed, mx_net, torch_net = EPOCHS[key]
+        data = _batches(samples, batch, shape, seed=seed)
+        res[key] = {}
+        run = mx_epoch(mx, mx_net, data, ctx=ctx)
         run()
         res[key]['mxlearn'] = _best(run, repeat)
         if torch is not None:
-            run = torch_epoch(torch, torch_net, data)
+            run = torch_epoch(torch, torch_net, data, device=device)
             run()
             res[key]['torch'] = _best(run, repeat)
     return res
 
 
-def bench_adam(mx, torch, repeat, size=10_000_000):
+def bench_adam(mx, torch, repeat, size=10_000_000, ctx=None, device='cpu'):
     """Milliseconds of one Adam step over one parameter of ``size`` float32."""
+    ctx = ctx or mx.cpu()
     res = {}
     w0 = np.random.RandomState(0).rand(size).astype(np.float32)
     g0 = np.random.RandomState(1).rand(size).astype(np.float32)
     param = mx.gluon.Parameter('w', shape=(size,))
-    param.initialize(mx.init.Zero())
-    param.set_data(mx.nd.array(w0))
-    param.grad()[:] = mx.nd.array(g0)
+    param.initialize(mx.init.Zero(), ctx=ctx)
+    param.set_data(mx.nd.array(w0, ctx=ctx))
+    param.grad()[:] = mx.nd.array(g0, ctx=ctx)
     trainer = mx.gluon.Trainer([param], 'adam', {'learning_rate': 1e-3})
 
     def step_mx():
         param.data()._fresh_grad = True
         trainer.step(1)
+        mx.nd.waitall()
     step_mx()
     res['mxlearn'] = _best(step_mx, repeat * 5) * 1e3
     if torch is not None:
-        w = torch.nn.Parameter(torch.from_numpy(w0.copy()))
-        w.grad = torch.from_numpy(g0.copy())
+        w = torch.nn.Parameter(torch.from_numpy(w0.copy()).to(device))
+        w.grad = torch.from_numpy(g0.copy()).to(device)
         opt = torch.optim.Adam([w], lr=1e-3, fused=True)
-        opt.step()
-        res['torch'] = _best(opt.step, repeat * 5) * 1e3
+
+        def step_torch():
+            opt.step()
+            _torch_sync(torch, device)
+        step_torch()
+        res['torch'] = _best(step_torch, repeat * 5) * 1e3
     return res
