@@ -665,6 +665,8 @@ cdef class Node:
         """Drop the saved inputs and outputs (what backward without retain_graph does)."""
         self.inputs = ()
         self.out_data = None
+        # attributes may hold saved state too (a hybridized block's forward values)
+        self.attrs = _EMPTY
         self.freed = True
 
     def __repr__(self):

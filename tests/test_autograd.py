@@ -112,6 +112,17 @@ def test_second_backward_without_retain_graph_raises():
         y.backward()
 
 
+def test_backward_releases_what_a_node_saved():
+    x = var([1.0, 2.0])
+    with autograd.record():
+        y = nd.softmax(x * 2, axis=0)
+    node = y._node
+    assert node.attrs['axis'] == 0
+    y.backward()
+    # a kept output must not keep the inputs, outputs or attributes alive
+    assert node.freed and node.inputs == () and node.attrs == {}
+
+
 def test_retain_graph_allows_second_backward():
     x = var([1.0], 'add')
     with autograd.record():
