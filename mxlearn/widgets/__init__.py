@@ -30,3 +30,6 @@ from .dashboard import TrainingDashboard
 from .graph import GraphView
 
 __all__ += ['OptimizerPlayground', 'TrainingDashboard', 'GraphView']
+from .kvstore import KVStoreTimeline
+
+__all__ += ['KVStoreTimeline']
