@@ -32,6 +32,9 @@ from . import visualization as viz
 from . import gluon
 from . import io
 from . import callback
+from . import model
+from . import module
+from . import module as mod
 from . import image
 from . import image as img
 from . import contrib

@@ -6,6 +6,11 @@ f. An epoch of a Gluon MLP 784-256-256-10 (ReLU, softmax cross-entropy, SGD
 g. An epoch of the LeNet of ``lenet.py`` (as Gluon layers, SGD) over 10,000
    samples, batch 128, in s.
 h. One ``Trainer.step`` of Adam over a single 10M-element parameter, in ms.
+i. An epoch of the same MLP written with ``mx.sym`` (SoftmaxOutput) and
+   trained by ``mx.mod.Module`` over an ``mx.io.NDArrayIter`` of the 60,000
+   samples, batch 128, with the accuracy metric updated every batch as
+   ``Module.fit`` does, in s.
+j. The Gluon MLP of (f) hybridized, in s, beside the imperative epoch.
 
 The data are made once, already batched and already on the device, so the
 epochs time the model and the optimizer, not data loading or transfers.
@@ -69,12 +74,14 @@ def torch_lenet(torch):
                          nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
-def mx_epoch(mx, make_net, data, lr=0.1, ctx=None):
+def mx_epoch(mx, make_net, data, lr=0.1, ctx=None, hybridize=False):
     """A function running one epoch over ``data`` with Gluon on ``ctx``."""
     ctx = ctx or mx.cpu()
     mx.random.seed(0)
     net = make_net(mx)
     net.initialize(mx.init.Xavier(), ctx=ctx)
+    if hybridize:
+        net.hybridize(static_alloc=True, static_shape=True)
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = mx.gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
     batches = [(mx.nd.array(x, ctx=ctx), mx.nd.array(y, ctx=ctx)) for x, y in data]
@@ -130,6 +137,52 @@ def bench_epochs(mx, torch, repeat, keys=('mlp', 'lenet_epoch'), ctx=None, devic
             run()
             res[key]['torch'] = _best(run, repeat)
     return res
+
+
+def mx_module_epoch(mx, samples=60000, batch=128, lr=0.1, ctx=None):
+    """A function running one Module epoch of the MLP over an NDArrayIter."""
+    ctx = ctx or mx.cpu()
+    mx.random.seed(0)
+    rng = np.random.RandomState(0)
+    x = rng.rand(samples, 784).astype(np.float32)
+    y = rng.randint(0, 10, samples).astype(np.float32)
+    sym = mx.sym.var('data')
+    for i, hidden in enumerate((256, 256)):
+        sym = mx.sym.Activation(mx.sym.FullyConnected(sym, num_hidden=hidden, name='fc%d' % i),
+                                act_type='relu')
+    sym = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(sym, num_hidden=10, name='fc2'),
+                               name='softmax')
+    it = mx.io.NDArrayIter(x, y, batch_size=batch)
+    mod = mx.mod.Module(sym, context=ctx)
+    mod.bind(it.provide_data, it.provide_label)
+    mod.init_params(mx.init.Xavier())
+    mod.init_optimizer(optimizer='sgd', optimizer_params={'learning_rate': lr})
+    metric = mx.metric.create('acc')
+
+    def epoch():
+        it.reset()
+        metric.reset()
+        for data_batch in it:
+            mod.forward_backward(data_batch)
+            mod.update()
+            mod.update_metric(metric, data_batch.label)
+        mx.nd.waitall()
+    return epoch
+
+
+def bench_symbolic(mx, repeat, ctx=None):
+    """(i) the Module epoch and (j) the hybridized Gluon epoch beside the imperative one, in s."""
+    run = mx_module_epoch(mx, ctx=ctx)
+    run()
+    module = {'mxlearn': _best(run, repeat)}
+    samples, batch, shape, seed, mx_net, _ = EPOCHS['mlp']
+    data = _batches(samples, batch, shape, seed=seed)
+    hybrid = {}
+    for key, flag in (('imperative', False), ('mxlearn', True)):
+        run = mx_epoch(mx, mx_net, data, ctx=ctx, hybridize=flag)
+        run()
+        hybrid[key] = _best(run, repeat)
+    return module, hybrid
 
 
 def bench_adam(mx, torch, repeat, size=10_000_000, ctx=None, device='cpu'):
