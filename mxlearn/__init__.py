@@ -27,6 +27,8 @@ from . import kvstore as kv
 from . import initializer as init
 from . import symbol
 from . import symbol as sym
+from . import attribute, monitor
+from .attribute import AttrScope
 from . import visualization
 from . import visualization as viz
 from . import gluon

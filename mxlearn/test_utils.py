@@ -32,7 +32,8 @@ __all__ = ['default_context', 'set_default_context', 'default_dtype',
            'same', 'same_array', 'assert_exception', 'check_numeric_gradient',
            'check_symbolic_forward', 'check_symbolic_backward', 'numeric_grad',
            'random_arrays', 'random_uniform_arrays', 'rand_ndarray',
-           'rand_shape_2d', 'rand_shape_3d', 'rand_shape_nd', 'environment']
+           'rand_shape_2d', 'rand_shape_3d', 'rand_shape_nd', 'environment',
+           'simple_forward', 'check_speed', 'get_mnist', 'get_mnist_iterator']
 
 
 # ----------------------------------------------------------- defaults --
@@ -543,8 +544,10 @@ def _grad_node_names(grad_nodes, names):
         return list(names)
     if isinstance(grad_nodes, (str, int)):
         grad_nodes = [grad_nodes]
+    if isinstance(grad_nodes, dict):   # name -> grad_req: 'null' ones get no gradient
+        grad_nodes = [g for g, req in grad_nodes.items() if req != 'null']
     chosen = []
-    for g in list(grad_nodes):   # a list of names/positions, or a dict name -> grad_req
+    for g in list(grad_nodes):   # names or positions
         if isinstance(g, (int, np.integer)) and not isinstance(g, bool):
             if not 0 <= g < len(names):
                 raise MXNetError('check_numeric_gradient: grad_nodes index %d is out of '
@@ -691,7 +694,8 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
         :func:`assert_almost_equal`).
     grad_nodes : list of str or int, or dict of str to grad_req, optional
         The inputs (parameter names or positions) to check; all by default.
-        The others are constants.
+        The others are constants. In a dict, inputs whose grad_req is
+        'null' are constants too ('write' and 'add' are both checked).
     use_forward_train : bool
         Run ``sym`` in training mode (matters for Dropout and BatchNorm).
     ctx : Context, optional
@@ -828,7 +832,7 @@ def _check_symbol_gradient(sym, location, aux_states, eps, rtol, atol, grad_node
     args, aux = _symbol_arrays(sym, location, aux_states, ctx, dtype, what)
     names = list(args)
     targets = _grad_node_names(grad_nodes, names)
-    reqs = dict(grad_nodes) if isinstance(grad_nodes, dict) else dict.fromkeys(targets, 'write')
+    reqs = dict.fromkeys(targets, 'write')
     location64 = {n: a.asnumpy().astype(np.float64) for n, a in args.items()}
     aux64 = {n: a.asnumpy().astype(np.float64) for n, a in aux.items()}
     grads = {n: array(np.zeros(args[n].shape), ctx=ctx, dtype=args[n].dtype) for n in targets}
@@ -1134,3 +1138,163 @@ def environment(*args):
         from .ndarray.ndarray import waitall
         waitall()
         apply(saved)
+
+
+# ------------------------------------------------------- symbols, data --
+
+def simple_forward(sym, ctx=None, is_train=False, **inputs):
+    """Run ``sym`` forward on numpy ``inputs`` (by argument name); return numpy output(s).
+
+    Returns
+    -------
+    numpy.ndarray, or a list of them for several outputs
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mxlearn as mx
+    >>> from mxlearn.test_utils import simple_forward
+    >>> simple_forward(mx.sym.var('x') * 2, x=np.array([1.0, 2.0]))
+    array([2., 4.], dtype=float32)
+    """
+    from .ndarray import array
+    ctx = ctx or default_context()
+    exe = sym.bind(ctx, {k: array(v, ctx=ctx) for k, v in inputs.items()})
+    outputs = [o.asnumpy() for o in exe.forward(is_train=is_train)]
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def check_speed(sym, location=None, ctx=None, N=20, grad_req=None, typ='whole', **kwargs):
+    """Seconds per run of ``sym`` forward (``typ='forward'``) or forward and backward.
+
+    Parameters
+    ----------
+    sym : Symbol
+    location : dict of str to NDArray or numpy array, optional
+        Input values; random normal ones of the shapes in ``kwargs`` otherwise.
+    ctx : Context, optional
+    N : int
+        Runs timed, after one run not timed.
+    grad_req : str or dict, optional
+        'write' by default.
+    typ : {'whole', 'forward'}
+    **kwargs
+        Argument shapes, as for ``simple_bind``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import mxlearn as mx
+    >>> from mxlearn.test_utils import check_speed
+    >>> y = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=8)
+    >>> check_speed(y, N=2, data=(4, 5)) > 0
+    True
+    """
+    import time
+    from .ndarray import array
+    if typ not in ('whole', 'forward'):
+        raise MXNetError("check_speed: typ must be 'whole' or 'forward', got %r" % (typ,))
+    ctx = ctx or default_context()
+    exe = sym.simple_bind(ctx, grad_req=grad_req or 'write', **kwargs)
+    if location is None:
+        location = {name: np.random.normal(size=arr.shape)
+                    for name, arr in exe.arg_dict.items()}
+    for name, value in location.items():
+        exe.arg_dict[name][:] = value if isinstance(value, NDArrayBase) else array(value)
+
+    def run():
+        outputs = exe.forward(is_train=typ == 'whole')
+        if typ == 'whole':
+            exe.backward([o.ones_like() for o in outputs])
+        for g in exe.grad_arrays if typ == 'whole' else outputs:
+            if g is not None:
+                g.wait_to_read()
+    run()
+    start = time.perf_counter()
+    for _ in range(N):
+        run()
+    return (time.perf_counter() - start) / N
+
+
+def _mnist_files(path):
+    """The folder holding the four MNIST files (downloaded if missing, as the dataset does)."""
+    from .gluon.data.vision.datasets import MNIST
+    from .gluon.data.vision.files import dataset_folder, ensure_files, repo_urls
+    folder = dataset_folder(path, MNIST._namespace)
+    ensure_files(MNIST._title, MNIST._namespace, folder, sorted(MNIST._files.items()),
+                 repo_urls(MNIST._namespace, MNIST._fallback_url))
+    return folder
+
+
+def get_mnist(path=None):
+    """The MNIST digits as numpy arrays, as MXNet's tutorials load them.
+
+    Parameters
+    ----------
+    path : str, optional
+        The folder of the four ``*-ubyte.gz`` files; by default that of
+        ``gluon.data.vision.MNIST`` (``$MXLEARN_DATA/mnist``...). Missing
+        files are downloaded there.
+
+    Returns
+    -------
+    dict
+        ``train_data`` (60000, 1, 28, 28) and ``test_data`` (10000, 1, 28, 28):
+        float32 in [0, 1] (the bytes divided by 255); ``train_label`` and
+        ``test_label``: int8 digits.
+
+    Examples
+    --------
+    >>> from mxlearn.test_utils import get_mnist
+    >>> mnist = get_mnist()                             # doctest: +SKIP
+    >>> mnist['train_data'].shape, mnist['test_label'][:3]  # doctest: +SKIP
+    ((60000, 1, 28, 28), array([7, 2, 1], dtype=int8))
+    """
+    import os
+    from .gluon.data.vision.datasets import _read_idx
+    folder = _mnist_files(path)
+    out = {}
+    for part, prefix in (('train', 'train'), ('test', 't10k')):
+        images = _read_idx(os.path.join(folder, '%s-images-idx3-ubyte.gz' % prefix), 2051, 3)
+        labels = _read_idx(os.path.join(folder, '%s-labels-idx1-ubyte.gz' % prefix), 2049, 1)
+        out[part + '_data'] = (images[:, None] / np.float32(255)).astype(np.float32)
+        out[part + '_label'] = labels.astype(np.int8)
+    return out
+
+
+def get_mnist_iterator(batch_size, input_shape, num_parts=1, part_index=0):
+    """Training and validation ``MNISTIter`` s over the MNIST files.
+
+    Parameters
+    ----------
+    batch_size : int
+    input_shape : tuple
+        ``(1, 28, 28)`` for images, ``(784,)`` for flat rows.
+    num_parts, part_index : int
+        Read only part ``part_index`` of ``num_parts`` (one per worker).
+
+    Returns
+    -------
+    (MNISTIter, MNISTIter)
+
+    Examples
+    --------
+    >>> from mxlearn.test_utils import get_mnist_iterator
+    >>> train, val = get_mnist_iterator(100, (784,))   # doctest: +SKIP
+    >>> train.provide_data[0].shape                    # doctest: +SKIP
+    (100, 784)
+    """
+    import os
+    from .io import MNISTIter
+    folder = _mnist_files(None)
+    flat = len(input_shape) != 3
+
+    def make(prefix, shuffle):
+        return MNISTIter(image=os.path.join(folder, '%s-images-idx3-ubyte.gz' % prefix),
+                         label=os.path.join(folder, '%s-labels-idx1-ubyte.gz' % prefix),
+                         batch_size=batch_size, shuffle=shuffle, flat=flat,
+                         num_parts=num_parts, part_index=part_index)
+    return make('train', True), make('t10k', False)

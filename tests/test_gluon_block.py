@@ -218,7 +218,8 @@ def test_deferred_init_without_infer_shape():
             self.w = self.params.get('w', shape=(0,), allow_deferred_init=True)
 
         def hybrid_forward(self, F, x, w):
-            return x * w
+            # broadcast_mul, unlike x * w, does not fix w's shape from x's (as in MXNet)
+            return F.broadcast_mul(x, w)
 
     block = NoInfer()
     block.initialize()

@@ -416,7 +416,7 @@ def test_errors():
 
     block = Untraceable()
     block.hybridize()
-    with pytest.raises(AttributeError):
+    with pytest.raises(MXNetError, match=r'asnumpy\(\) needs a value'):
         block(nd.ones((1,)))
 
 

@@ -48,7 +48,9 @@ class Executor:
     Attributes
     ----------
     outputs : list of NDArray
-        The outputs of the last forward pass.
+        The outputs of the last forward pass: the same NDArrays after each
+        pass (a reference kept from an earlier pass shows the new values;
+        ``copy()`` one to keep it).
     arg_arrays, grad_arrays, aux_arrays : list of NDArray
         ``grad_arrays`` holds None for arguments without a gradient buffer.
     keep_internals : bool
@@ -94,6 +96,7 @@ class Executor:
                               zip(arg_names, self.grad_arrays, self._grad_req)
                               if g is not None and r != 'null']
         self._programs = {} if _programs is None else _programs
+        self._monitor = None
         self._program = self._get_program()
         self.outputs = [new_ndarray(ctx.xp.zeros(s, dtype=d), ctx) for s, d in
                         zip(self._program.out_shapes, self._program.out_dtypes)]
@@ -103,14 +106,16 @@ class Executor:
         names = self._arg_names + self._aux_names
         arrays = self.arg_arrays + self.aux_arrays
         grad_names = tuple(n for n, _, _ in self._grad_targets)
+        # a monitor sees every node of the graph as written: no fused nodes
+        optimize = self._optimize and self._monitor is None
         key = (tuple(a.shape for a in arrays), tuple(numpy.dtype(a.dtype) for a in arrays),
-               grad_names, self._optimize)
+               grad_names, optimize)
         program = self._programs.get(key)
         if program is None:
             program = self._programs[key] = GraphProgram(
                 self._symbol, {n: a.shape for n, a in zip(names, arrays)},
                 {n: a.dtype for n, a in zip(names, arrays)}, grad_names, self._ctx,
-                optimize=self._optimize, values=self._values)
+                optimize=optimize, values=self._values)
         return program
 
     # --- running -----------------------------------------------------------
@@ -140,8 +145,12 @@ class Executor:
                 raise MXNetError('forward: %r has shape %s; the executor was bound with %s '
                                  '(use reshape() for new shapes)' % (name, shape, dst.shape))
             dst[:] = value
-        self.outputs, self._state = self._program.run_forward(
-            self._values, bool(is_train), self.keep_internals)
+        outputs, self._state = self._program.run_forward(
+            self._values, bool(is_train), self.keep_internals, self._monitor)
+        # As in MXNet, ``outputs`` are the same NDArrays after every pass,
+        # holding the latest values (their buffers are swapped, not copied).
+        for mine, new in zip(self.outputs, outputs):
+            mine._data = new._data
         self._trained, self._ran = bool(is_train), True
         return self.outputs
 
@@ -162,12 +171,70 @@ class Executor:
                              % ('the last forward pass ran in inference mode' if self._ran
                                 else 'forward has not run yet'))
         heads = _head_grads(out_grads, self._output_names)
-        grads = self._program.run_backward(self._state, heads, self.keep_internals)
+        grads = self._program.run_backward(self._state, heads, self.keep_internals,
+                                           self._monitor)
         for name, buffer, add in self._grad_targets:
             if add:
                 buffer._data += grads[name]._data
             else:
                 buffer._data[...] = grads[name]._data
+
+    def set_monitor_callback(self, callback, monitor_all=False):
+        """Call ``callback(name, array)`` with every value the graph computes.
+
+        Parameters
+        ----------
+        callback : callable or None
+            Called during ``forward`` and ``backward`` with each node's output
+            name (``fc1_output``, ``fc1_backward_...``) and a copy of the value
+            as an NDArray (MXNet passes a raw handle instead). None removes it.
+        monitor_all : bool
+            Also call it with each node's inputs before the node runs, named
+            ``<node>_<input>`` (``fc1_data``, ``fc1_weight``).
+
+        Notes
+        -----
+        While a callback is installed the executor runs the graph without the
+        graph passes, so that every node of the symbol is seen under its name.
+        See ``mx.monitor.Monitor`` for the usual statistics.
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> y = mx.sym.relu(mx.sym.elemwise_sub(mx.sym.var('x'), mx.sym.var('b'), name='s'),
+        ...                 name='r')
+        >>> exe = y.simple_bind(mx.cpu(), x=(2,), b=(2,))
+        >>> seen = []
+        >>> exe.set_monitor_callback(lambda name, arr: seen.append(name))
+        >>> _ = exe.forward()
+        >>> seen
+        ['s_output', 'r_output']
+        """
+        if callback is not None and not callable(callback):
+            raise MXNetError('set_monitor_callback: callback must be callable, got %r'
+                             % (callback,))
+        self._monitor = None if callback is None else (callback, bool(monitor_all))
+        program = self._get_program()
+        if program is not self._program:
+            self._program, self._state, self._trained = program, None, False
+
+    def debug_str(self):
+        """A text listing of the graph that runs (forward and gradient nodes) and its memory.
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> exe = mx.sym.relu(mx.sym.var('x'), name='r').simple_bind(mx.cpu(), x=(2,))
+        >>> print(exe.debug_str().splitlines()[0])
+        Symbol Outputs:
+        """
+        from ..symbol.symbol import _debug_str
+        plan = self._program.memory_plan
+        text = _debug_str(self._program.graph)
+        return text + ('Total %d MB allocated\nMemory plan: %d bytes for the intermediate '
+                       'values (%d without planning, %.0f%% saved), %d bytes of outputs\n'
+                       % (plan.planned_bytes >> 20, plan.planned_bytes, plan.naive_bytes,
+                          100 * plan.saved_fraction, plan.output_bytes))
 
     # --- arrays by name ----------------------------------------------------
 

@@ -96,6 +96,7 @@ class GraphProgram:
         self.ctx = ctx
         self.train_mode = bool(train_mode)
         self._xp = ctx.xp
+        _check_unique_inputs(symbol)
         shapes, dtypes = _infer(symbol, arg_shapes, arg_dtypes or {})
         training = backward_graph.build(symbol, shapes, dtypes, list(grad_names), ctx, values,
                                         self.train_mode)
@@ -168,7 +169,7 @@ class GraphProgram:
 
     # --- running -----------------------------------------------------------
 
-    def run_forward(self, values, is_train, keep_internals=False):
+    def run_forward(self, values, is_train, keep_internals=False, monitor=None):
         """Run the forward graph.
 
         Parameters
@@ -181,6 +182,10 @@ class GraphProgram:
             program's ``train_mode``, what the backward pass reads is kept.
         keep_internals : bool
             Keep every intermediate value (see :meth:`internal_values`).
+        monitor : (callable, bool), optional
+            ``(callback, monitor_all)``: ``callback(name, NDArray)`` is called
+            with every output of every node as it is computed (``fc1_output``),
+            and, if ``monitor_all``, with its inputs first (``fc1_data``).
 
         Returns
         -------
@@ -199,14 +204,14 @@ class GraphProgram:
         prev = core.set_training(is_train)
         try:
             self._run(self._forward_steps if for_backward else self._forward_only_steps, vals,
-                      not keep_internals)
+                      not keep_internals, monitor)
         finally:
             core.set_training(prev)
         ctx = self.ctx
         outputs = [core.new_ndarray(vals[s], ctx) for s in self._out_slots]
         return outputs, (vals if for_backward or keep_internals else None)
 
-    def run_backward(self, state, head_grads=None, keep_internals=False):
+    def run_backward(self, state, head_grads=None, keep_internals=False, monitor=None):
         """Run the backward graph from a training forward pass's ``state``.
 
         Parameters
@@ -218,6 +223,8 @@ class GraphProgram:
         head_grads : list of (NDArray or None), optional
             The gradient arriving at each output; ones where None.
         keep_internals : bool
+        monitor : (callable, bool), optional
+            As in :meth:`run_forward`, for the gradient nodes.
 
         Returns
         -------
@@ -242,13 +249,15 @@ class GraphProgram:
             vals[s] = g._data
         prev = core.set_training(self.train_mode)
         try:
-            self._run(self._backward_steps, vals, not keep_internals)
+            self._run(self._backward_steps, vals, not keep_internals, monitor)
         finally:
             core.set_training(prev)
         ctx = self.ctx
         return {name: core.new_ndarray(vals[s], ctx) for name, s in self._grad_slots}
 
-    def _run(self, steps, vals, free):
+    def _run(self, steps, vals, free, monitor=None):
+        if monitor is not None:
+            steps = self._monitored(steps, *monitor)
         xp = self._xp
         try:
             for fn, attrs, ins, out, nout, node, drop in steps:
@@ -265,6 +274,35 @@ class GraphProgram:
                         vals[i] = None
         except Exception as e:
             raise self._error(node, [vals[i] for i in ins], attrs, e) from e
+
+    def _monitored(self, steps, callback, monitor_all):
+        """``steps``, with the monitor called on each node's inputs and outputs.
+
+        Each step's forward is wrapped: the callback gets a copy of each value
+        as it is made (the memory plan may drop or overwrite the original).
+        """
+        ctx, names, seen = self.ctx, self._slot_names, set()
+        for fn, attrs, ins, out, nout, node, drop in steps:
+            keys = (node.op.arg_names if node.op.num_inputs >= 0 else ()) or ()
+            # with monitor_all, as in MXNet, a variable is seen under its own
+            # name before its first reader sees it as ``<node>_<input>``
+            in_names = [(src.name if src.op is None else None,
+                         '%s_%s' % (node.name, keys[k] if k < len(keys) else 'input%d' % k))
+                        for k, (src, _) in enumerate(node.inputs)]
+            out_names = [names[out + i] or '%s_output%d' % (node.name, i) for i in range(nout)]
+
+            def run(xp, *args, _fn=fn, _in=in_names, _out=out_names, **kw):
+                if monitor_all:
+                    for (variable, name), value in zip(_in, args):
+                        if variable is not None and variable not in seen:
+                            seen.add(variable)
+                            callback(variable, core.new_ndarray(value.copy(), ctx))
+                        callback(name, core.new_ndarray(value.copy(), ctx))
+                res = _fn(xp, *args, **kw)
+                for name, value in zip(_out, res if type(res) is tuple else (res,)):
+                    callback(name, core.new_ndarray(value.copy(), ctx))
+                return res
+            yield run, attrs, ins, out, nout, node, drop
 
     @staticmethod
     def _error(node, inputs, attrs, exc):
@@ -287,6 +325,17 @@ class GraphProgram:
         ctx = self.ctx
         return {name: core.new_ndarray(v, ctx) for name, v in zip(self._slot_names, state)
                 if v is not None}
+
+
+def _check_unique_inputs(symbol):
+    """Arrays are bound by name: two different variables may not share one."""
+    names = symbol.list_inputs()
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise MXNetError('the graph has several different variables named %s; arrays are '
+                         'bound to variables by name, so give each its own name (or use '
+                         'one Variable in several places to share it)'
+                         % ', '.join(repr(n) for n in twice))
 
 
 def _free_lists(plan, slot):

@@ -976,6 +976,29 @@ class HybridBlock(Block):
                     type(self).__name__, ', '.join('%s %s' % (p.name, p.shape) for p in unknown),
                     ' (%s)' % cause if cause is not None else '')) from cause
 
+    def infer_type(self, *args):
+        """Set the dtypes of this block's Parameters to those the graph infers from ``args``.
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> net = mx.gluon.nn.Dense(2, in_units=3)
+        >>> net.infer_type(mx.nd.ones((1, 3)))
+        >>> net.weight.dtype
+        <class 'numpy.float32'>
+        """
+        data, out = self._get_graph(*args)
+        real = [a for a in _flatten(args)[0] if a is not None]
+        arg_types, _, aux_types = out.infer_type(**{s.name: a.dtype for s, a in zip(data, real)})
+        if arg_types is None:
+            raise MXNetError('%s: the dtypes of the inputs (%s) do not determine those of the '
+                             'Parameters' % (self.name, ', '.join(str(a.dtype) for a in real)))
+        inferred = dict(zip(out.list_arguments() + out.list_auxiliary_states(),
+                            arg_types + aux_types))
+        for param in self.collect_params().values():
+            if param.name in inferred:
+                param.dtype = inferred[param.name]
+
     def _infer_param_shapes(self, *args):
         """Set the unknown Parameter shapes that the traced graph determines from ``args``."""
         data, out = self._get_graph(*args)

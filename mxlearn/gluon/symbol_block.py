@@ -196,6 +196,21 @@ class SymbolBlock(HybridBlock):
                                         cast_dtype=True, dtype_source='saved')
         return block
 
+    def reset_ctx(self, ctx):
+        """Move every Parameter to ``ctx`` (a Context or a list of them), keeping its value.
+
+        Examples
+        --------
+        >>> import mxlearn as mx
+        >>> data = mx.sym.var('data')
+        >>> block = mx.gluon.SymbolBlock(mx.sym.FullyConnected(data, num_hidden=2), data)
+        >>> block.initialize()
+        >>> block.reset_ctx(mx.cpu(1))
+        >>> block(mx.nd.ones((1, 3), ctx=mx.cpu(1))).context
+        cpu(1)
+        """
+        self.collect_params().reset_ctx(ctx)
+
     def __repr__(self):
         inputs, out = self._cached_graph
         return '%s(\n%s : %d -> %d\n)' % (type(self).__name__, out, len(inputs),

@@ -14,6 +14,7 @@ A graph needs a little more, kept in the small tables below:
 import inspect
 import math
 
+from .._ext.core import NDArrayBase
 from ..base import MXNetError
 
 AUXILIARY = {'BatchNorm': {'moving_mean': '["zero", {}]', 'moving_var': '["one", {}]'}}
@@ -64,6 +65,11 @@ def _softmax_label(data, a):
     return {'label': tuple(data[:-1]) if a['preserve_shape'] else (data[0],)}
 
 
+def _regression_label(data, a):
+    # MXNet's convention: one prediction per example, (batch, 1), takes labels (batch,)
+    return {'label': (data[0],) if len(data) == 2 and data[1] == 1 else tuple(data)}
+
+
 # op name -> rule(data_shape, attrs with defaults) -> {input name: shape}
 PARAM_SHAPES = {
     'FullyConnected': _fc_params,
@@ -75,9 +81,9 @@ PARAM_SHAPES = {
     'Embedding': lambda data, a: {'weight': (a['input_dim'], a['output_dim'])},
     'LeakyReLU': lambda data, a: {'gamma': (data[1] if len(data) > 1 else data[0],)},
     'SoftmaxOutput': _softmax_label,
-    'LinearRegressionOutput': lambda data, a: {'label': tuple(data)},
-    'LogisticRegressionOutput': lambda data, a: {'label': tuple(data)},
-    'MAERegressionOutput': lambda data, a: {'label': tuple(data)},
+    'LinearRegressionOutput': _regression_label,
+    'LogisticRegressionOutput': _regression_label,
+    'MAERegressionOutput': _regression_label,
 }
 
 
@@ -128,16 +134,19 @@ def wants_input(op, name, attrs):
     return op.name == 'LeakyReLU' and name == 'gamma' and merged.get('act_type') == 'prelu'
 
 
-def make_function(op, name, create):
+def make_function(op, name, create, op_name=None, hint=None):
     """The ``mx.sym`` function of operator ``op``, published under ``name``.
 
-    ``create(op, op_name, inputs, attrs, node_name, user_attrs)`` builds the
-    node (``inputs`` is a list for variadic ops, else a dict by input name);
-    this function only sorts MXNet's calling conventions into those parts,
-    reusing the registry's argument parser for the attributes.
+    ``create(op, op_name, inputs, attrs, node_name, user_attrs, hint=hint)``
+    builds the node (``inputs`` is a list for variadic ops, else a dict by
+    input name); this function only sorts MXNet's calling conventions into
+    those parts, reusing the registry's argument parser for the attributes.
+    ``op_name`` is the operator name the graph records (``name`` by
+    default) and ``hint`` the start of automatic node names (``op_name``
+    in lower case by default).
     """
     from .symbol import Symbol
-    variadic = op.num_inputs < 0
+    variadic, published = op.num_inputs < 0, name
 
     def function(*args, name=None, attr=None, **kwargs):
         # The inputs come first; None in an input's place leaves that
@@ -147,6 +156,12 @@ def make_function(op, name, create):
                 args[count] is None and not variadic and count < len(op.arg_names))):
             count += 1
         symbols, rest = list(args[:count]), args[count:]
+        arrays = [a for a in list(rest) + list(kwargs.values()) if isinstance(a, NDArrayBase)]
+        if arrays:
+            raise MXNetError('mx.sym.%s: got an NDArray of shape %s where a Symbol was '
+                             'expected; symbol functions build a graph of Symbols (in '
+                             'hybrid_forward, call F.%s so that it works with both)'
+                             % (published, arrays[0].shape, published))
         if variadic:
             if not symbols and rest and isinstance(rest[0], (list, tuple)):
                 symbols, rest = list(rest[0]), rest[1:]
@@ -154,7 +169,7 @@ def make_function(op, name, create):
             if keyed is not None:
                 symbols += list(keyed) if isinstance(keyed, (list, tuple)) else [keyed]
             attrs = op.parser(tuple(rest), kwargs)[1]
-            return create(op, op_name, symbols, attrs, name, attr)
+            return create(op, op_name, symbols, attrs, name, attr, hint=hint)
         if count > len(op.arg_names):
             raise MXNetError('Operator %s takes at most %d inputs (%s), got %d symbols'
                              % (op.name, len(op.arg_names), ', '.join(op.arg_names), count))
@@ -168,9 +183,9 @@ def make_function(op, name, create):
         # Stand-ins for the inputs let the registry's parser read the
         # positional attributes that follow them.
         attrs = op.parser(tuple(range(len(op.arg_names))) + tuple(rest), kwargs)[1]
-        return create(op, op_name, given, attrs, name, attr)
+        return create(op, op_name, given, attrs, name, attr, hint=hint)
 
-    op_name = name
+    op_name = op_name or name
     function.__name__ = function.__qualname__ = name
     function.__doc__ = op.doc
     # The docstring's examples are the operator's, collected once with it.

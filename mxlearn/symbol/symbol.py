@@ -23,10 +23,12 @@ import warnings
 import numpy
 
 from .._ext.core import Op, invoke
+from .. import attribute
 from ..base import MXNetError
 from ..gluon.name import current as _current_names
 from ..ndarray.params_file import _FLAG_TO_DTYPE, _flag_for_dtype
 from ..operator import OPS
+from ..operator.fused_elemwise import kernel_steps
 from . import json_format
 from .register import AUXILIARY, PARAM_SHAPES, output_names, wants_input
 
@@ -69,6 +71,21 @@ def _topological(heads):
     return order
 
 
+_NDARRAY_ONLY = ('%s needs a value, and a Symbol has none until its graph runs: it works on '
+                 'NDArrays only. (Inside hybrid_forward of a hybridized block F is mx.sym and '
+                 'the inputs are Symbols: write the code with F functions, or do not hybridize '
+                 'that block.)')
+
+
+def _ndarray_only(name):
+    """A Symbol method that explains why the NDArray method ``name`` is not there."""
+    def method(self, *args, **kwargs):
+        raise MXNetError(_NDARRAY_ONLY % (name + '()'))
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = 'Not available on a Symbol: it has no value until the graph runs.'
+    return method
+
+
 class Symbol:
     """The outputs of a graph of operators (see the module docstring).
 
@@ -90,8 +107,11 @@ class Symbol:
         >>> from mxlearn import symbol as sym
         >>> sym.relu(sym.var('x'), name='r').name
         'r'
+        >>> sym.split(sym.var('x'), num_outputs=2, name='s').name  # one node
+        's'
         """
-        return self._outputs[0][0].name if len(self._outputs) == 1 else None
+        node = self._head()
+        return None if node is None else node.name
 
     def _nodes(self):
         return _topological(self._outputs)
@@ -159,7 +179,21 @@ class Symbol:
         return (Symbol([o]) for o in self._outputs)
 
     def __getitem__(self, index):
-        """An output by position or by name (as in ``list_outputs``)."""
+        """An output by position or by name (as in ``list_outputs``); a group for a slice.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> parts = sym.split(sym.var('x'), num_outputs=3, name='s')
+        >>> parts['s_output1'].list_outputs(), parts[1:].list_outputs()
+        (['s_output1'], ['s_output1', 's_output2'])
+        """
+        if isinstance(index, slice):
+            outputs = self._outputs[index]
+            if not outputs:
+                raise MXNetError('the slice %s selects none of the %d outputs'
+                                 % (index, len(self)))
+            return Symbol(outputs)
         if isinstance(index, str):
             names = self.list_outputs()
             if index not in names:
@@ -199,21 +233,112 @@ class Symbol:
                              % (what, len(self._outputs)))
         return self._outputs[0][0]
 
-    # --- attributes --------------------------------------------------------
+    # --- composition and copies -------------------------------------------
 
-    def attr(self, key):
-        """The attribute ``key`` of this node as a string, or None.
+    def __call__(self, *args, **kwargs):
+        """A copy of this graph with some inputs replaced by other symbols.
+
+        Parameters
+        ----------
+        name : str, optional
+            A new name for the head node.
+        **kwargs : Symbol
+            Replacements for the variables of those names (each a Symbol with
+            one output). MXNet composes by keyword only.
+
+        Returns
+        -------
+        Symbol
 
         Examples
         --------
         >>> from mxlearn import symbol as sym
-        >>> sym.var('w', lr_mult=2).attr('__lr_mult__')
-        '2'
+        >>> fc1 = sym.FullyConnected(sym.var('data'), num_hidden=4, name='fc1')
+        >>> fc2 = sym.FullyConnected(sym.var('hidden'), num_hidden=2, name='fc2')
+        >>> fc2(hidden=fc1).list_arguments()
+        ['data', 'fc1_weight', 'fc1_bias', 'fc2_weight', 'fc2_bias']
         """
-        return self._single('attr').all_attrs().get(key)
+        out = self.__copy__()
+        out._compose(*args, **kwargs)
+        return out
 
-    def list_attr(self):
-        """This node's attributes, as strings.
+    def _compose(self, *args, **kwargs):
+        """Replace inputs of this graph by other symbols, in place (see :meth:`__call__`).
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> y = sym.relu(sym.var('x'), name='r')
+        >>> y._compose(x=sym.var('a'))
+        >>> y.list_arguments()
+        ['a']
+        """
+        name = kwargs.pop('name', None)
+        if args:
+            raise MXNetError('compose: symbols are composed by keyword only (%d positional '
+                             'arguments given); write y(name_of_input=symbol)' % len(args))
+        inputs = self.list_inputs()
+        for key, value in kwargs.items():
+            if key not in inputs:
+                raise MXNetError('compose: %r is not an input of this symbol; its inputs are '
+                                 '%s' % (key, ', '.join(inputs)))
+            if not isinstance(value, Symbol):
+                raise MXNetError('compose: %r must be a Symbol, got %s'
+                                 % (key, type(value).__name__))
+            if len(value) != 1:
+                raise MXNetError('compose: %r must have one output; a group of %d was given'
+                                 % (key, len(value)))
+        replace = {k: v._outputs[0] for k, v in kwargs.items()}
+        self._outputs = _copy_graph(self._outputs, replace)
+        if name is not None:
+            self._outputs[0][0].name = name
+
+    def __copy__(self):
+        """A copy of the whole graph (new nodes), so changing one leaves the other.
+
+        Examples
+        --------
+        >>> import copy
+        >>> from mxlearn import symbol as sym
+        >>> y = sym.relu(sym.var('x'))
+        >>> copy.copy(y).tojson() == y.tojson()
+        True
+        """
+        return Symbol(_copy_graph(self._outputs, {}))
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __reduce__(self):
+        # pickled as its JSON, as MXNet does (operators are not picklable)
+        return load_json, (self.tojson(),)
+
+    copy = __copy__
+
+    # --- attributes --------------------------------------------------------
+
+    def attr(self, key):
+        """The attribute ``key`` of this node as a string, or None (always None for a group).
+
+        The hidden keys (``lr_mult``, ``wd_mult``, ``ctx_group``...) are
+        found under either name, as in MXNet.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> w = sym.var('w', lr_mult=2)
+        >>> w.attr('__lr_mult__'), w.attr('lr_mult')
+        ('2', '2')
+        """
+        node = self._head()
+        return None if node is None else node.all_attrs().get(attribute.hidden_key(key))
+
+    def list_attr(self, recursive=False):
+        """This node's attributes, as strings (``{}`` for a group).
+
+        Hidden keys are listed twice, as ``__lr_mult__`` and ``lr_mult``.
+        ``recursive=True`` (deprecated in MXNet) lists those of every node
+        as ``'node$key'``.
 
         Examples
         --------
@@ -221,7 +346,11 @@ class Symbol:
         >>> sym.Activation(sym.var('x'), act_type='relu').list_attr()
         {'act_type': 'relu'}
         """
-        return self._single('list_attr').all_attrs()
+        if recursive:
+            return {'%s$%s' % (name, k): v for name, attrs in self.attr_dict().items()
+                    for k, v in attrs.items()}
+        node = self._head()
+        return {} if node is None else attribute.listed(node.all_attrs())
 
     def attr_dict(self):
         """The attributes of every node that has some, by node name.
@@ -232,7 +361,30 @@ class Symbol:
         >>> sym.var('x', shape=(2,)).attr_dict()
         {'x': {'__shape__': '(2,)'}}
         """
-        return {n.name: n.all_attrs() for n in self._nodes() if n.all_attrs()}
+        return {n.name: attribute.listed(n.all_attrs()) for n in self._nodes() if n.all_attrs()}
+
+    def _set_attr(self, **kwargs):
+        """Set attributes (string values) of this node, in place.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> y = sym.relu(sym.var('x'), name='r')
+        >>> y._set_attr(mood='calm')
+        >>> y.attr('mood')
+        'calm'
+        """
+        node = self._single('_set_attr')
+        for key, value in attribute.check_strings(kwargs, '_set_attr').items():
+            if node.op is not None and key in (node.op.defaults or {}):
+                raise MXNetError('_set_attr: %r is a parameter of operator %s; create the '
+                                 'node with the value instead' % (key, node.op.name))
+            node.user_attrs[key] = value
+
+    def _head(self):
+        """The one node all outputs come from, or None for a group of several nodes."""
+        first = self._outputs[0][0]
+        return first if all(n is first for n, _ in self._outputs) else None
 
     # --- arithmetic --------------------------------------------------------
 
@@ -254,10 +406,44 @@ class Symbol:
 
     __hash__ = object.__hash__
 
+    def __bool__(self):
+        raise MXNetError(_NDARRAY_ONLY % 'bool() (an if or while on a value)')
+
+    asnumpy, asscalar = _ndarray_only('asnumpy'), _ndarray_only('asscalar')
+    wait_to_read, as_in_context = _ndarray_only('wait_to_read'), _ndarray_only('as_in_context')
+    copyto, attach_grad = _ndarray_only('copyto'), _ndarray_only('attach_grad')
+    backward, detach = _ndarray_only('backward'), _ndarray_only('detach')
+
     def __repr__(self):
         if self.name is not None:
             return '<Symbol %s>' % self.name
-        return '<Symbol group [%s]>' % ', '.join(self.list_outputs())
+        return '<Symbol group [%s]>' % ', '.join(n.name for n, _ in self._outputs)
+
+    def astype(self, dtype):
+        """This symbol cast to ``dtype`` (a ``Cast`` node).
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> sym.var('x').astype('float16').infer_type(x='float32')[1]
+        [<class 'numpy.float16'>]
+        """
+        dtype = numpy.dtype(dtype).name
+        return _create(OPS['Cast'], 'Cast', [self], {'dtype': dtype}, None, None, hint='cast')
+
+    def debug_str(self):
+        """A text listing of the graph: outputs, then each variable and operator node.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> lines = sym.relu(sym.var('x'), name='r').debug_str().splitlines()
+        >>> lines[:3]
+        ['Symbol Outputs:', '\\toutput[0]=r(0)', 'Variable:x']
+        >>> lines[-3:]
+        ['Op:relu, Name=r', 'Inputs:', '\\targ[0]=x(0) version=0']
+        """
+        return _debug_str(self)
 
     # --- inference ---------------------------------------------------------
 
@@ -302,18 +488,29 @@ class Symbol:
         >>> y = sym.FullyConnected(sym.var('x'), num_hidden=3, name='fc')
         >>> y.infer_shape_partial()
         ([(), (), ()], [()], [])
+        >>> y.infer_shape_partial(x=(0, 4))  # batch size unknown: the weights are known
+        ([(0, 4), (3, 4), (3,)], [()], [])
         """
         known = self._known(args, kwargs, 'shape')
-        shapes = {}
+        shapes, ops = {}, []
         for node in self._nodes():
             if node.op is None:
                 given = known.get(node.name)
                 if given is None and '__shape__' in node.user_attrs:
                     given = json_format.parse_value(node.user_attrs['__shape__'])
                 shapes[(node, 0)] = tuple(given) if given is not None else None
-                continue
-            for i, shape in enumerate(_infer_node_shapes(node, shapes)):
-                shapes[(node, i)] = shape
+            else:
+                ops.append(node)
+        # Forward through the graph; then, as MXNet does, what an elementwise
+        # node's output or one input says fixes its other inputs (b in a + b),
+        # and forward again with that, until nothing new is learnt.
+        while True:
+            for node in ops:
+                for i, shape in enumerate(_infer_node_shapes(node, shapes)):
+                    if shape is not None or (node, i) not in shapes:
+                        shapes[(node, i)] = shape
+            if all(_complete(v) for v in shapes.values()) or not _fill_same_shapes(ops, shapes):
+                break
         return self._collect(shapes, ())
 
     def infer_type(self, *args, **kwargs):
@@ -329,6 +526,25 @@ class Symbol:
         >>> y.infer_type(x='float64')[1]
         [<class 'numpy.float64'>]
         """
+        result = self._infer_types(args, kwargs)
+        if any(d is None for part in result for d in part):
+            return None, None, None
+        return tuple([d.type for d in part] for part in result)
+
+    def infer_type_partial(self, *args, **kwargs):
+        """Like :meth:`infer_type`, but unknown dtypes come back as None.
+
+        Examples
+        --------
+        >>> from mxlearn import symbol as sym
+        >>> (sym.var('a') + sym.var('b')).infer_type_partial()
+        ([None, None], [None], [])
+        """
+        return tuple([None if d is None else d.type for d in part]
+                     for part in self._infer_types(args, kwargs))
+
+    def _infer_types(self, args, kwargs):
+        """(args, outputs, aux) as lists of numpy dtypes, None where unknown."""
         known = self._known(args, kwargs, 'dtype')
         dtypes = {}
         for node in self._nodes():
@@ -340,10 +556,7 @@ class Symbol:
                 continue
             for i, dtype in enumerate(_infer_node_types(node, dtypes)):
                 dtypes[(node, i)] = dtype
-        result = self._collect(dtypes, None)
-        if any(d is None for part in result for d in part):
-            return None, None, None
-        return tuple([d.type for d in part] for part in result)
+        return self._collect(dtypes, None)
 
     def _known(self, args, kwargs, what):
         names = self.list_arguments()
@@ -486,7 +699,8 @@ class Symbol:
         index = {id(n): i for i, n in enumerate(nodes)}
         aux = {id(n) for n in self._variables()[1]}
         entries = [{'op': n.op_name if n.op is not None else 'null', 'name': n.name,
-                    'attrs': n.all_attrs(), 'num_outputs': len(n.outputs),
+                    'attrs': dict(sorted(n.all_attrs().items())),
+                    'num_outputs': len(n.outputs),
                     'inputs': [(index[id(src)], i, int(id(src) in aux))
                                for src, i in n.inputs]} for n in nodes]
         return json_format.dumps(entries, [(index[id(n)], i) for n, i in self._outputs])
@@ -554,6 +768,41 @@ def _arithmetic_methods():
 _arithmetic_methods()
 
 
+def _debug_str(symbol):
+    """The text of ``Symbol.debug_str`` (also used by ``Executor.debug_str``)."""
+    aux = {id(n) for n in symbol._variables()[1]}
+    lines = ['Symbol Outputs:']
+    lines += ['\toutput[%d]=%s(%d)' % (k, n.name, i) for k, (n, i) in enumerate(symbol._outputs)]
+    for node in symbol._nodes():
+        if node.op is None:
+            lines.append('Variable:%s' % node.name)
+            continue
+        lines += ['-' * 20, 'Op:%s, Name=%s' % (node.op_name, node.name), 'Inputs:']
+        for k, (src, i) in enumerate(node.inputs):
+            version = '' if src.op is not None else ' version=%d' % (id(src) in aux)
+            lines.append('\targ[%d]=%s(%d)%s' % (k, src.name, i, version))
+        attrs = node.all_attrs()
+        if attrs:
+            lines.append('Attrs:')
+            lines += ['\t%s=%s' % kv for kv in attrs.items()]
+    return '\n'.join(lines) + '\n'
+
+
+def _copy_graph(heads, replace):
+    """New nodes for the graph of ``heads``; variables named in ``replace`` become its entries."""
+    new = {}
+    for node in _topological(heads):
+        if node.op is None and node.name in replace:
+            continue
+        copy = _Node(node.op, node.op_name, node.name, dict(node.attrs), node.user_attrs,
+                     [replace[src.name] if id(src) not in new else (new[id(src)], i)
+                      for src, i in node.inputs])
+        copy.outputs = list(node.outputs)
+        new[id(node)] = copy
+    return [replace[node.name] if id(node) not in new else (new[id(node)], i)
+            for node, i in heads]
+
+
 def _output_name(node, index):
     return node.name if node.op is None else '%s_%s' % (node.name, node.outputs[index])
 
@@ -569,11 +818,74 @@ def _describe_inputs(node, values):
                      for k, (src, i) in zip(keys, node.inputs))
 
 
+# Operators (registry names) whose first output has the shape of their data input.
+_DATA_SHAPED = frozenset((
+    'Activation', 'Dropout', 'BatchNorm', 'LayerNorm', 'InstanceNorm', 'LeakyReLU',
+    'L2Normalization', 'softmax', 'log_softmax', 'softmin', 'SoftmaxActivation', 'Cast',
+    'clip', 'SoftmaxOutput', 'LinearRegressionOutput', 'LogisticRegressionOutput',
+    'MAERegressionOutput', 'BlockGrad', 'make_loss', 'MakeLoss', '_copy', 'zeros_like',
+    'ones_like'))
+# Symbol arithmetic (``a + b``) makes these, which need equal shapes, unlike
+# the broadcast_* operators they run as.
+_ELEMWISE_BINARY = frozenset(names[0] for names in _ARITHMETIC.values()) | frozenset((
+    '_plus', '_minus', '_mul', '_div', '_maximum', '_minimum', '_hypot'))
+
+
+def _same_shape_entries(node):
+    """The entries of ``node`` that must have one shape: inputs and its first output."""
+    if node.op_name in _ELEMWISE_BINARY or (len(node.inputs) == 1 and
+                                            kernel_steps(node.op_name, node.attrs)):
+        return list(node.inputs) + [(node, 0)]
+    if node.op.name in _DATA_SHAPED and node.inputs:
+        return [node.inputs[0], (node, 0)]
+    return ()
+
+
+def _fill_same_shapes(ops, shapes):
+    """Share what is known of the shape among the entries of each elementwise node.
+
+    Partial shapes (0 = unknown dimension) are merged: ``(2, 0)`` and
+    ``(0, 3)`` make ``(2, 3)``. Returns True if an entry learnt something.
+    """
+    changed = False
+    for node in reversed(ops):
+        linked = _same_shape_entries(node)
+        merged = _merge_shapes([shapes.get(e) for e in linked])
+        if merged is None:
+            continue
+        for entry in linked:
+            have = shapes.get(entry)
+            new = tuple(h or m for h, m in zip(have, merged)) if have else merged
+            if new != have:
+                shapes[entry] = new
+                changed = True
+    return changed
+
+
+def _merge_shapes(shapes):
+    """The most that ``shapes`` (partial, or None) say together; None if nothing or a conflict."""
+    merged = None
+    for shape in shapes:
+        if not shape:
+            continue
+        if merged is None:
+            merged = list(shape)
+        elif len(shape) != len(merged):
+            return None   # the forward pass reports the conflict
+        else:
+            for i, d in enumerate(shape):
+                if merged[i] == 0:
+                    merged[i] = d
+                elif d not in (0, merged[i]):
+                    return None
+    return tuple(merged) if merged is not None else None
+
+
 def _infer_node_shapes(node, shapes):
     """The output shapes of ``node``; fills in its parameters' shapes on the way."""
     rule = PARAM_SHAPES.get(node.op.name)
     data = shapes.get(node.inputs[0]) if node.inputs else None
-    if rule is not None and _complete(data):
+    if rule is not None and data:
         merged = dict(node.op.defaults or {}, **node.attrs)
         try:
             wanted = rule(data, merged)
@@ -583,7 +895,7 @@ def _infer_node_shapes(node, shapes):
                              % (node.name, node.op.name, data, node.attrs, e)) from None
         for key, src in zip(node.op.arg_names, node.inputs):
             have = shapes.get(src)
-            if key not in wanted or _complete(have):
+            if key not in wanted or _complete(have) or not _complete(wanted[key]):
                 continue
             # a partial shape (0 = unknown, as Gluon's deferred (8, 0)) must fit
             if have and (len(have) != len(wanted[key]) or
@@ -633,18 +945,20 @@ def _create(op, op_name, inputs, attrs, name, user_attrs, hint=None):
     Missing inputs get automatic variables named ``<node>_<input>``.
     """
     name = _current_names().get(name, hint or op_name.lower())
-    for key, value in (user_attrs or {}).items():
-        if not isinstance(value, str):
-            raise MXNetError('attr= values must be strings; %r is %r' % (key, value))
+    user_attrs = attribute.check_strings(attribute.current().get(user_attrs), 'attr=')
     if isinstance(inputs, dict):
         names, listed = op.arg_names, []
+        # MXNet copies the node's attributes onto the variables it creates
+        inherited = {k: json_format.format_value(v) for k, v in attrs.items()}
+        inherited.update(user_attrs)
         for i, key in enumerate(names):
             if key in inputs:
                 listed.append(inputs[key])
             elif wants_input(op, key, attrs):
                 init = AUXILIARY.get(op.name, {}).get(key)
-                listed.append(Variable('%s_%s' % (name, key),
-                                       init=init) if init else Variable('%s_%s' % (name, key)))
+                own = dict({'__init__': init} if init else {}, **inherited)
+                listed.append(Symbol([(_Node(None, 'null', '%s_%s' % (name, key), {}, own,
+                                             []), 0)]))
             else:
                 later = [k for k in names[i + 1:] if k in inputs]
                 if later:
@@ -697,7 +1011,7 @@ def Variable(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None
     """
     if not isinstance(name, str):
         raise MXNetError('a Variable needs a name (a str), got %r' % (name,))
-    attrs = dict(attr or {})
+    attrs = attribute.check_strings(attribute.current().get(attr), 'Variable %r' % (name,))
     if shape is not None:
         attrs['__shape__'] = str(tuple(shape))
     if lr_mult is not None:
