@@ -463,3 +463,13 @@ def test_operator_errors_at_run_time_name_the_node():
     exe.arg_dict['softmax_label'][:] = 7    # only 4 classes
     with pytest.raises(MXNetError, match="node 'softmax': Operator SoftmaxOutput"):
         exe.forward(is_train=True)
+
+
+def test_copy_params_from_another_device():
+    fc = mx.sym.FullyConnected(mx.sym.var('x'), num_hidden=2, name='fc')
+    exe = fc.simple_bind(mx.cpu(1), x=(1, 3))
+    exe.copy_params_from({'fc_weight': mx.nd.ones((2, 3), ctx=mx.cpu(0)),
+                          'fc_bias': mx.nd.array([1, 2], ctx=mx.cpu(2))})
+    assert exe.arg_dict['fc_weight'].context == mx.cpu(1)
+    out = exe.forward(x=mx.nd.ones((1, 3), ctx=mx.cpu(1)))[0]
+    assert out.asnumpy().tolist() == [[4, 5]]

@@ -328,7 +328,10 @@ class Executor:
                 if tuple(value.shape) != dst.shape:
                     raise MXNetError('copy_params_from: %r has shape %s; the bound array has '
                                      '%s' % (name, tuple(value.shape), dst.shape))
-                dst[:] = value
+                if hasattr(value, 'copyto'):
+                    value.copyto(dst)     # from any device, as MXNet copies
+                else:
+                    dst[:] = value
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
         """A new executor for new input shapes, sharing the arrays whose shapes stay.

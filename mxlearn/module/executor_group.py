@@ -247,10 +247,8 @@ class DataParallelExecutorGroup:
 
     def set_params(self, arg_params, aux_params, allow_extra=False):
         """Copy parameters (held on any device) into every executor."""
-        for ctx, e in zip(self.contexts, self.execs):
-            e.copy_params_from({k: v.as_in_context(ctx) for k, v in arg_params.items()},
-                               {k: v.as_in_context(ctx) for k, v in (aux_params or {}).items()},
-                               allow_extra_params=allow_extra)
+        for e in self.execs:
+            e.copy_params_from(arg_params, aux_params or {}, allow_extra_params=allow_extra)
 
     def get_params(self, arg_params, aux_params):
         """Copy the parameters, averaged over the devices, into the CPU arrays given."""
