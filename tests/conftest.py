@@ -45,30 +45,29 @@ def ctx(request):
     """The device of this run of the test, made the default context."""
     if request.param != 'cpu' and request.node.get_closest_marker('cpu_only'):
         pytest.skip('a test of the CPU backend')
-    if request.param == 'cpu':
-        with mx.cpu() as c:
-            yield c
-    elif request.param == 'gpu':
-        if num_gpus() == 0:
-            pytest.skip('needs CuPy and a GPU')
-        with mx.gpu(0) as c:
-            yield c
-    else:
-        with _stub_context() as c:
-            yield c
+    with _device(request.param) as c:
+        yield c
 
 
 @pytest.fixture(params=[pytest.param('gpu', marks=pytest.mark.gpu), 'xpstub'])
 def gpu_ctx(request):
     """A GPU context: the real ``gpu(0)``, or ``gpu(0)`` served by the CuPy stand-in."""
-    if request.param == 'gpu':
+    with _device(request.param) as c:
+        yield c
+
+
+def _device(kind):
+    """The context to enter for a fixture case ``kind``: 'cpu', 'gpu' or 'xpstub'.
+
+    Skips the test when the machine has no GPU for the 'gpu' case.
+    """
+    if kind == 'cpu':
+        return mx.cpu()
+    if kind == 'gpu':
         if num_gpus() == 0:
             pytest.skip('needs CuPy and a GPU')
-        with mx.gpu(0) as c:
-            yield c
-    else:
-        with _stub_context() as c:
-            yield c
+        return mx.gpu(0)
+    return _stub_context()
 
 
 class _stub_context:

@@ -25,6 +25,7 @@ import mxlearn.optimizer
 from mxlearn.base import MXNetError
 from mxlearn.kvstore.compression import quantize_2bit
 from mxlearn.kvstore.spawn import run_distributed
+from tests.benchmarks.training import worker_epoch
 
 try:
     import mpi4py  # noqa: F401
@@ -58,7 +59,7 @@ def _weights(net):
 
 
 def _train(kvstore, rank, num_workers, update_on_kvstore=None):
-    """STEPS SGD-momentum steps on a total batch of TOTAL_BATCH; this worker takes its slice."""
+    """STEPS SGD-momentum steps (an epoch of STEPS total batches); this worker takes its slice."""
     rng = np.random.RandomState(0)
     x = rng.randn(STEPS * TOTAL_BATCH, FEATURES).astype(np.float32)
     y = rng.randint(0, CLASSES, STEPS * TOTAL_BATCH)
@@ -67,13 +68,8 @@ def _train(kvstore, rank, num_workers, update_on_kvstore=None):
                                {'learning_rate': 0.1, 'momentum': 0.9}, kvstore=kvstore,
                                update_on_kvstore=update_on_kvstore)
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
-    share = TOTAL_BATCH // num_workers
-    for step in range(STEPS):
-        lo = step * TOTAL_BATCH + rank * share
-        with mx.autograd.record():
-            loss = loss_fn(net(mx.nd.array(x[lo:lo + share])), mx.nd.array(y[lo:lo + share]))
-        loss.backward()
-        trainer.step(TOTAL_BATCH)
+    worker_epoch(mx, net, loss_fn, trainer, x, y, batch=TOTAL_BATCH, rank=rank,
+                 share=TOTAL_BATCH // num_workers, scale=TOTAL_BATCH)
     return _weights(net)
 
 
@@ -94,12 +90,8 @@ def _fit(kvstore, rank, num_workers, epochs, batch=30):
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
     share = batch // num_workers
     for _ in range(epochs):
-        for start in range(rank * share, len(x), batch):
-            with mx.autograd.record():
-                loss = loss_fn(net(mx.nd.array(x[start:start + share])),
-                               mx.nd.array(y[start:start + share]))
-            loss.backward()
-            trainer.step(share)
+        worker_epoch(mx, net, loss_fn, trainer, x, y, batch=batch, rank=rank, share=share,
+                     scale=share)
     pred = net(mx.nd.array(x)).asnumpy().argmax(axis=1)
     return float((pred == y).mean())
 

@@ -77,6 +77,18 @@ _INPUT_OUTPUTS = '''
     const long long out_base = plane * OD * OH * OW;
 '''
 
+# The loops of a forward over the input elements of its window (after
+# _OUTPUT_WINDOW), and of a backward over the outputs holding its element
+# (after _INPUT_OUTPUTS); the kernel's statement for each one follows.
+_EACH_IN_WINDOW = '''
+    for (long long d = d0; d < d1; ++d)
+        for (long long h = h0; h < h1; ++h)
+            for (long long w = w0; w < w1; ++w)'''
+_EACH_OUTPUT = '''
+    for (long long od = od0; od < od1; ++od)
+        for (long long oh = oh0; oh < oh1; ++oh)
+            for (long long ow = ow0; ow < ow1; ++ow)'''
+
 
 def _kernel(name, inputs, outputs, body):
     import cupy
@@ -88,10 +100,7 @@ def _kernel(name, inputs, outputs, body):
 def _max_forward():
     return _kernel('max_forward', 'raw T x, T lowest', 'T y, int32 arg', _OUTPUT_WINDOW + '''
     T best = lowest;
-    long long best_i = -1;
-    for (long long d = d0; d < d1; ++d)
-        for (long long h = h0; h < h1; ++h)
-            for (long long w = w0; w < w1; ++w) {
+    long long best_i = -1;''' + _EACH_IN_WINDOW + ''' {
                 long long at = (d * H + h) * W + w;
                 T v = x[base + at];
                 // Strictly greater: the first largest wins ties, NaN never wins.
@@ -105,10 +114,7 @@ def _max_forward():
 @functools.cache
 def _sum_forward():
     return _kernel('sum_forward', 'raw T x, int32 divisor', 'T y', _OUTPUT_WINDOW + '''
-    double total = 0;
-    for (long long d = d0; d < d1; ++d)
-        for (long long h = h0; h < h1; ++h)
-            for (long long w = w0; w < w1; ++w)
+    double total = 0;''' + _EACH_IN_WINDOW + '''
                 total += (double)x[base + (d * H + h) * W + w];
     y = (T)(total * mxl_scale(od, oh, ow, D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw,
                               divisor));
@@ -119,10 +125,7 @@ def _sum_forward():
 def _max_backward():
     return _kernel('max_backward', 'raw T dy, raw int32 arg', 'T dx', _INPUT_OUTPUTS + '''
     const long long at = (d * H + h) * W + w;
-    T total = 0;
-    for (long long od = od0; od < od1; ++od)
-        for (long long oh = oh0; oh < oh1; ++oh)
-            for (long long ow = ow0; ow < ow1; ++ow) {
+    T total = 0;''' + _EACH_OUTPUT + ''' {
                 long long q = out_base + (od * OH + oh) * OW + ow;
                 if (arg[q] == at) total += dy[q];
             }
@@ -133,10 +136,7 @@ def _max_backward():
 @functools.cache
 def _sum_backward():
     return _kernel('sum_backward', 'raw T dy, int32 divisor', 'T dx', _INPUT_OUTPUTS + '''
-    double total = 0;
-    for (long long od = od0; od < od1; ++od)
-        for (long long oh = oh0; oh < oh1; ++oh)
-            for (long long ow = ow0; ow < ow1; ++ow)
+    double total = 0;''' + _EACH_OUTPUT + '''
                 total += (double)dy[out_base + (od * OH + oh) * OW + ow]
                          * mxl_scale(od, oh, ow, D, H, W, kd, kh, kw, sd, sh, sw,
                                      pd, ph, pw, divisor);

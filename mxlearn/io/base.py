@@ -206,3 +206,49 @@ class DataIter:
     def getpad(self):
         """How many samples at the end of the current batch are padding."""
         return 0
+
+
+class _HeldBatchIter(DataIter):
+    """An iterator built on other iterators' batches: ``iter_next`` stores the whole
+    current ``DataBatch`` in ``current_batch``.
+
+    ``next`` hands that batch out as it is (not rebuilt from the getters, which
+    would drop what the inner iterator set on it, such as ``bucket_key``), and
+    the getters read its fields. ``ResizeIter`` and ``PrefetchingIter`` are
+    built this way; a subclass implements ``iter_next`` and ``reset``.
+
+    Examples
+    --------
+    >>> import mxlearn as mx
+    >>> class Once(_HeldBatchIter):
+    ...     def iter_next(self):
+    ...         done = self.current_batch is not None
+    ...         self.current_batch = DataBatch([mx.nd.ones((1, 2))], pad=0, bucket_key=7)
+    ...         return not done
+    >>> it = Once()
+    >>> b = next(it)
+    >>> b.bucket_key, it.getpad()
+    (7, 0)
+    """
+
+    def __init__(self, batch_size=0):
+        super().__init__(batch_size)
+        self.current_batch = None
+
+    def next(self):
+        """The batch ``iter_next`` stored (StopIteration at the end of the epoch)."""
+        if not self.iter_next():
+            raise StopIteration
+        return self.current_batch
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad

@@ -26,7 +26,7 @@ import threading
 import weakref
 
 from ..base import MXNetError
-from .base import DataBatch, DataDesc, DataIter
+from .base import DataBatch, DataDesc, _HeldBatchIter
 
 __all__ = ['PrefetchingIter']
 
@@ -80,7 +80,7 @@ def _renamed(descs, renames):
     return [DataDesc(renames.get(d.name, d.name), d.shape, d.dtype, d.layout) for d in descs]
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_HeldBatchIter):
     """Wrap one or more iterators, prefetching their next batches in threads.
 
     Parameters
@@ -121,7 +121,6 @@ class PrefetchingIter(DataIter):
         self.rename_label = rename_label
         self.provide_data = self._provide('provide_data', rename_data)
         self.provide_label = self._provide('provide_label', rename_label)
-        self.current_batch = None
         self._workers = [_Worker(it) for it in iters]
         for w in self._workers:
             w.thread.start()
@@ -176,21 +175,3 @@ class PrefetchingIter(DataIter):
             w.ready.clear()
             w.taken.set()
         return True
-
-    def next(self):
-        """The next joined ``DataBatch`` (StopIteration at the end of the epoch)."""
-        if self.iter_next():
-            return self.current_batch
-        raise StopIteration
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad

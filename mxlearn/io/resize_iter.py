@@ -13,12 +13,12 @@ Examples
 [[0.0, 1.0], [2.0, 3.0], [0.0, 1.0]]
 """
 from ..base import MXNetError
-from .base import DataIter
+from .base import _HeldBatchIter
 
 __all__ = ['ResizeIter']
 
 
-class ResizeIter(DataIter):
+class ResizeIter(_HeldBatchIter):
     """Resize a data iterator to ``size`` batches per epoch.
 
     Parameters
@@ -51,7 +51,6 @@ class ResizeIter(DataIter):
         self.size = size
         self.reset_internal = reset_internal
         self.cur = 0
-        self.current_batch = None
         self.provide_data = data_iter.provide_data
         self.provide_label = data_iter.provide_label
         if hasattr(data_iter, 'default_bucket_key'):
@@ -78,21 +77,3 @@ class ResizeIter(DataIter):
                                  'after reset()') from None
         self.cur += 1
         return True
-
-    def next(self):
-        """The next batch, exactly as the inner iterator gave it."""
-        if not self.iter_next():
-            raise StopIteration
-        return self.current_batch
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad

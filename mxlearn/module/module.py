@@ -277,20 +277,14 @@ class Module(BaseModule):
                    allow_extra=False):
         """Set the parameters (and auxiliary states) to the given values.
 
-        Parameters
-        ----------
-        arg_params, aux_params : dict of str to NDArray
-        allow_missing : bool, default False
-            Leave the parameters not in the dicts as they are.
-        force_init : bool, default True
-            Set them even if the parameters were initialized already.
-        allow_extra : bool, default False
-            Ignore names in the dicts that the symbol does not have.
+        The parameters are those of ``BaseModule.set_params``. With
+        ``allow_missing`` the values go to the devices directly, so the
+        parameters the dicts lack keep their values there, and the CPU copies
+        are read back from the devices when next asked for.
         """
         if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init,
-                             allow_extra=allow_extra)
+            super().set_params(arg_params, aux_params, force_init=force_init,
+                               allow_extra=allow_extra)
             return
         if self.params_initialized and not force_init:
             warnings.warn('Parameters already initialized and force_init=False. '

@@ -118,6 +118,42 @@ def layered_layout(vertices, inputs, vertical=False):
     return pos, routes
 
 
+def auto_layout(vertices, inputs):
+    """``layered_layout`` from left to right, or from top to bottom for a long chain.
+
+    A graph of more than 6 layers and over twice as many layers as rows reads
+    better from top to bottom than squeezed into a row.
+
+    Parameters
+    ----------
+    vertices, inputs
+        As for ``layered_layout``.
+
+    Returns
+    -------
+    pos, routes
+        As ``layered_layout`` returns them.
+    vertical : bool
+        Whether the layers run from top to bottom (``draw_dag``'s ``vertical``).
+
+    Examples
+    --------
+    >>> chain = ['x%d' % i for i in range(8)]
+    >>> pos, routes, vertical = auto_layout(chain, {b: [a] for a, b in zip(chain, chain[1:])})
+    >>> vertical, pos['x0'][1], pos['x7'][1]
+    (True, 0, -7)
+    >>> auto_layout(chain[:3], {'x1': ['x0'], 'x2': ['x1']})[2]
+    False
+    """
+    pos, routes = layered_layout(vertices, inputs)
+    layers = 1 + max(x for x, _ in pos.values())
+    heights = [y for _, y in pos.values()]
+    vertical = layers > 6 and layers > 2 * (1 + max(heights) - min(heights))
+    if vertical:
+        pos, routes = layered_layout(vertices, inputs, vertical=True)
+    return pos, routes, vertical
+
+
 def figure_size(pos, routes=None, max_size=(12.0, 12.0)):
     """Figure size (inches) for a layout, and the font size that fits its boxes.
 

@@ -27,7 +27,7 @@ from ..symbol.symbol import _output_name
 from ..visualization import _op_label, looks_like_weight, op_color
 from .base import FigureWidget, short_value
 from .controls import dropdown
-from .dag import draw_dag, figure_size, layered_layout
+from .dag import auto_layout, draw_dag, figure_size
 from .tape import grad_key, replay_backward, walk_tape
 
 #: Height (inches) of the panel under the graph that shows the selected node.
@@ -161,14 +161,7 @@ class GraphView(FigureWidget):
         self._inputs = {n: [src for src, _ in n.inputs if src not in hidden]
                         for n in self._vertices}
         self._heads = {n for n, _ in self.symbol._outputs}
-        self._pos, self._routes = layered_layout(self._vertices, self._inputs)
-        # A long chain reads better from top to bottom than squeezed into a row.
-        layers = 1 + max(x for x, _ in self._pos.values())
-        heights = [y for _, y in self._pos.values()]
-        self._vertical = layers > 6 and layers > 2 * (1 + max(heights) - min(heights))
-        if self._vertical:
-            self._pos, self._routes = layered_layout(self._vertices, self._inputs,
-                                                     vertical=True)
+        self._pos, self._routes, self._vertical = auto_layout(self._vertices, self._inputs)
         (width, height), self._font = figure_size(self._pos, self._routes, (11.0, 14.0))
         super().__init__(figsize=(max(width, 7.0), height + DETAIL_IN))
         options = [('%s (%s)' % (_output_name(n, i), n.op_name), k)

@@ -15,7 +15,7 @@ from .. import ndarray as nd
 from ..base import MXNetError
 from .base import FigureWidget, short_value
 from .controls import slider
-from .dag import draw_dag, figure_size, layered_layout
+from .dag import auto_layout, draw_dag, figure_size
 
 #: One step of the replayed backward pass: the Node whose gradient rule ran
 #: (None for step 0, where only the head gradient is known) and every gradient
@@ -230,13 +230,7 @@ class TapeView(FigureWidget):
         self._inputs = {node: [x._node if x._node is not None else id(x) for x in node.inputs]
                         for node in self.nodes}
         vertices = [id(a) for a in self.leaves] + self.nodes
-        self._pos, self._routes = layered_layout(vertices, self._inputs)
-        # A long chain reads better from top to bottom than squeezed into a row.
-        layers = 1 + max(x for x, _ in self._pos.values())
-        heights = [y for _, y in self._pos.values()]
-        self._vertical = layers > 6 and layers > 2 * (1 + max(heights) - min(heights))
-        if self._vertical:
-            self._pos, self._routes = layered_layout(vertices, self._inputs, vertical=True)
+        self._pos, self._routes, self._vertical = auto_layout(vertices, self._inputs)
         size, self._font = figure_size(self._pos, self._routes)
         super().__init__(figsize=size)
         last = len(self.steps) - 1

@@ -84,6 +84,17 @@ def worker_pushpull(iters):
     return kv, res
 
 
+def mlp_trainer(kv):
+    """The MLP (seeded Xavier initialisation), its loss and an SGD trainer on ``kv``."""
+    mx.random.seed(0)
+    net = training.mx_mlp(mx)
+    net.initialize(mx.init.Xavier())
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = mx.gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
+                               kvstore=kv)
+    return net, loss_fn, trainer
+
+
 def worker_mlp(epochs):
     kv = mx.kv.create('dist_sync')
     batch = TOTAL_BATCH // kv.num_workers
@@ -91,12 +102,7 @@ def worker_mlp(epochs):
     # Each worker takes its slice of every global batch.
     lo, hi = kv.rank * batch, (kv.rank + 1) * batch
     batches = [(mx.nd.array(x[lo:hi]), mx.nd.array(y[lo:hi])) for x, y in data]
-    mx.random.seed(0)
-    net = training.mx_mlp(mx)
-    net.initialize(mx.init.Xavier())
-    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = mx.gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
-                               kvstore=kv)
+    net, loss_fn, trainer = mlp_trainer(kv)
     times = []
     for _ in range(epochs):
         kv.barrier()
@@ -124,23 +130,14 @@ def train_mnist(kv, epochs):
     rank, workers = (kv.rank, kv.num_workers) if kv is not None else (0, 1)
     x, y, x_test, y_test = mnist()
     share = TOTAL_BATCH // workers
-    mx.random.seed(0)
-    net = training.mx_mlp(mx)
-    net.initialize(mx.init.Xavier())
-    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = mx.gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1},
-                               kvstore=kv)
+    net, loss_fn, trainer = mlp_trainer(kv)
     # dist_sync sums the workers' gradients of one global batch; in
     # dist_async each worker's push is a step of its own.
     scale = share if kv is not None and kv.type == 'dist_async' else TOTAL_BATCH
     accuracy = []
     for _ in range(epochs):
-        for start in range(rank * share, len(x), TOTAL_BATCH):
-            with mx.autograd.record():
-                loss = loss_fn(net(mx.nd.array(x[start:start + share])),
-                               mx.nd.array(y[start:start + share]))
-            loss.backward()
-            trainer.step(scale)
+        training.worker_epoch(mx, net, loss_fn, trainer, x, y, batch=TOTAL_BATCH, rank=rank,
+                              share=share, scale=scale)
         pred = net(mx.nd.array(x_test)).asnumpy().argmax(axis=1)
         accuracy.append(float((pred == y_test).mean()))
     return accuracy

@@ -96,6 +96,22 @@ def mx_epoch(mx, make_net, data, lr=0.1, ctx=None, hybridize=False):
     return epoch
 
 
+def worker_epoch(mx, net, loss_fn, trainer, x, y, batch, rank, share, scale):
+    """One epoch of data-parallel Gluon training, as the worker ``rank`` runs it.
+
+    The global batches are ``batch`` rows of the numpy arrays ``x``, ``y``;
+    of each, the worker trains on its ``share`` rows (starting at
+    ``rank * share``) and calls ``trainer.step(scale)``. Used by the
+    distributed KVStore benchmark and by tests/test_kvstore_dist.py.
+    """
+    for start in range(rank * share, len(x), batch):
+        with mx.autograd.record():
+            loss = loss_fn(net(mx.nd.array(x[start:start + share])),
+                           mx.nd.array(y[start:start + share]))
+        loss.backward()
+        trainer.step(scale)
+
+
 def torch_epoch(torch, make_net, data, lr=0.1, device='cpu'):
     """A function running one epoch over ``data`` with PyTorch on ``device``."""
     torch.manual_seed(0)
