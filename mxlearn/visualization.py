@@ -170,7 +170,9 @@ def plot_network(symbol, title='plot', save_format='pdf', shape=None, dtype=None
     graphviz = _import_graphviz()
     shapes = _entry_shapes(symbol, shape, 'plot_network') if shape is not None else None
     dtypes = _entry_dtypes(symbol, dtype) if dtype is not None else None
-    box = dict(shape='box', fixedsize='true', width='1.3', height='0.8034', style='filled')
+    # MXNet's box size, as a minimum: fixed-size boxes cut long labels
+    # ("FullyConnected", backward nodes) and make dot print warnings.
+    box = dict(shape='box', fixedsize='false', width='1.3', height='0.8034', style='filled')
     box.update(node_attrs)
     dot = graphviz.Digraph(name=title, format=save_format)
     nodes = symbol._nodes()

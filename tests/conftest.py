@@ -30,6 +30,10 @@ import xpstub
 from mxlearn.backend import num_gpus
 from mxlearn.base import MXNetError
 
+# --doctest-modules would import this file once more as a test module named
+# ``conftest``, which clashes with chapters/conftest.py; it holds no doctests.
+collect_ignore = ['conftest.py']
+
 _PARAMS = ['cpu', pytest.param('gpu', marks=pytest.mark.gpu)]
 if os.environ.get('MXLEARN_TEST_XPSTUB', '0') == '1':
     _PARAMS.append('xpstub')
