@@ -306,13 +306,17 @@ def test_a_failed_server_stops_the_job_naming_it():
                         output=lambda line: None)
 
 
+# Each worker writes its line in one call: the ranks' outputs reach mpiexec's
+# stdout side by side, and a line written in pieces can be split by the other's.
 SCRIPT = """
+import sys
 import mxlearn as mx, mxlearn.kvstore as kvs
 kv = kvs.create('dist_sync')
 kv.init('w', mx.nd.zeros((3,)))
 out = mx.nd.zeros((3,))
 kv.pushpull('w', mx.nd.ones((3,)) * (kv.rank + 1), out=out)
-print('worker', kv.rank, 'of', kv.num_workers, out.asnumpy().tolist())
+sys.stdout.write('worker %d of %d %s\\n' % (kv.rank, kv.num_workers, out.asnumpy().tolist()))
+sys.stdout.flush()
 """
 
 

@@ -1,4 +1,6 @@
 """gluon.Trainer with a KVStore: data parallelism on several contexts, update_on_kvstore rules."""
+import pickle
+
 import numpy as np
 import pytest
 
@@ -240,3 +242,195 @@ def test_set_data_reaches_a_kvstore_that_runs_the_optimizer():
     # the gradient of the sum is 1 per weight, averaged over the two devices
     for c in (mx.cpu(0), mx.cpu(1)):
         assert_almost_equal(net.weight.data(c), np.full((1, 2), 4.9))
+
+
+# --------------------------------------------- one KVStore call per step --
+
+class Recording(kvstore.KVStore):
+    """A 'device' store that records the keys of each call."""
+
+    def __init__(self):
+        super().__init__('device')
+        self.calls = []
+
+    def push(self, key, value, priority=0):
+        self.calls.append(('push', key))
+        super().push(key, value, priority)
+
+    def pull(self, key, out=None, priority=0, ignore_sparse=True):
+        self.calls.append(('pull', key))
+        super().pull(key, out, priority, ignore_sparse)
+
+    def pushpull(self, key, value, out=None, priority=0):
+        self.calls.append(('pushpull', key, out is not None))
+        super().pushpull(key, value, out, priority)
+
+
+@pytest.mark.parametrize('update_on_kvstore', [True, False])
+def test_a_step_is_one_kvstore_call_with_the_keys_in_index_order(update_on_kvstore):
+    net = mlp(CTXS)
+    params = list(net.collect_params().values())
+    params[1].grad_req = 'null'          # frozen: not pushed
+    kv = Recording()
+    trainer = Trainer(params, 'sgd', {'learning_rate': 0.1}, kvstore=kv,
+                      update_on_kvstore=update_on_kvstore)
+    for first in (True, False):
+        with autograd.record():
+            losses = [net(xs).sum() for xs in split_and_load(nd.array(X[0]), CTXS)]
+        for loss in losses:
+            loss.backward()
+        kv.calls.clear()
+        trainer.step(8)
+        # the first step also broadcasts every Parameter (init + pull), in one call
+        assert kv.calls == [('pull', [0, 1, 2, 3])] * first + [
+            ('pushpull', [0, 2, 3], update_on_kvstore)]
+    for p in params:
+        assert_almost_equal(p.data(mx.cpu(0)), p.data(mx.cpu(1)))
+
+
+def test_stale_gradients_ignored_are_still_summed_in_the_one_call():
+    used, unused = Parameter('used', shape=(1,), init='ones'), \
+        Parameter('unused', shape=(1,), init='ones')
+    for p in (used, unused):
+        p.initialize(ctx=CTXS)
+    kv = Recording()
+    trainer = Trainer([used, unused], 'sgd', {'learning_rate': 1.0}, kvstore=kv,
+                      update_on_kvstore=False)
+    for ctx in CTXS:
+        with autograd.record():
+            loss = used.data(ctx) * 2.0
+        loss.backward()
+    trainer.step(1, ignore_stale_grad=True)
+    assert kv.calls[-1] == ('pushpull', [0, 1], False)
+    for data in used.list_data():          # 1 - (2 + 2)
+        assert_almost_equal(data, [-3.0])
+
+
+# ---------------------- a list push through the store's optimizer, batched --
+
+class CountingUpdater(mx.optimizer.Updater):
+    """An Updater that records the keys of each call."""
+
+    def __init__(self, optimizer):
+        super().__init__(optimizer)
+        self.calls = []
+
+    def __call__(self, index, grad, weight):
+        self.calls.append(index)
+        super().__call__(index, grad, weight)
+
+
+def grads_for(keys, seed):
+    """Key i's gradients from every context, starting with context i."""
+    rng = np.random.RandomState(seed)
+    return [[nd.array(rng.uniform(-1, 1, (3, 2)), ctx=c) for c in CTXS[i:] + CTXS[:i]]
+            for i in range(len(keys))]
+
+
+@pytest.mark.parametrize('name', ['local', 'device'])
+@pytest.mark.parametrize('optimizer', [mx.optimizer.SGD(learning_rate=0.3, momentum=0.9),
+                                       mx.optimizer.Adam(learning_rate=0.1)],
+                         ids=['sgd', 'adam'])
+def test_list_pushpull_with_an_optimizer_equals_one_key_at_a_time(name, optimizer):
+    keys = ['a', 'b', 'c']
+    batched, single = kvstore.create(name), kvstore.create(name)
+    for kv in (batched, single):
+        kv.init(keys, [nd.ones((3, 2)) * i for i in range(3)])
+        kv.set_optimizer(pickle.loads(pickle.dumps(optimizer)))
+    batched._set_updater(CountingUpdater(batched._updater.optimizer))
+    for step in range(3):
+        grads = grads_for(keys, step)
+        outs = [[nd.zeros((3, 2), ctx=c) for c in CTXS] for _ in keys]
+        want = [[nd.zeros((3, 2), ctx=c) for c in CTXS] for _ in keys]
+        batched.pushpull(keys, grads, out=outs)
+        for k, g, w in zip(keys, grads, want):
+            single.pushpull(k, g, out=w)
+        for got, exp in zip(outs, want):
+            for o, w in zip(got, exp):
+                assert_almost_equal(o, w, rtol=1e-6, atol=1e-7)
+    # one optimizer call per step, or per device where 'device' sums the keys
+    # (that of their first value: cpu(0), cpu(1), cpu(0))
+    assert batched._updater.calls == ([keys] if name == 'local' else [['a', 'c'], ['b']]) * 3
+
+
+def test_list_push_with_a_key_twice_applies_both_pushes_in_order():
+    kv = kvstore.create('local')
+    kv.init(0, nd.zeros((2,)))
+    kv.set_optimizer(mx.optimizer.SGD(learning_rate=1.0))
+    outs = [nd.zeros((2,)), nd.zeros((2,))]
+    kv.pushpull([0, 0], [nd.ones((2,)), nd.ones((2,)) * 2], out=outs)
+    assert_almost_equal(outs[0], [-1.0, -1.0])
+    assert_almost_equal(outs[1], [-3.0, -3.0])
+
+
+def test_list_push_with_a_custom_updater_calls_it_per_key():
+    kv = kvstore.create('device')
+    kv.init([0, 1], [nd.zeros((2,)), nd.zeros((2,))])
+    seen = []
+
+    def updater(key, pushed, stored):
+        seen.append(key)
+        stored += pushed
+    kv._set_updater(updater)
+    kv.push([0, 1], [nd.ones((2,)), nd.ones((2,))])
+    assert seen == [0, 1]
+
+
+# ------------------------------------- list calls of a distributed store --
+
+MLP_SIZES = [784 * 256, 256, 256 * 256, 10]     # the keys of a Trainer step: big and small
+
+
+def _list_pushpulls(kv, steps):
+    """A worker: ``steps`` list pushpulls of MLP-sized keys, worker 0 a little behind."""
+    import time
+    keys = list(range(len(MLP_SIZES)))
+    kv.init(keys, [nd.zeros((s,)) for s in MLP_SIZES])
+    res = {}
+    if kv.type == 'dist_sync':
+        # out=None: the sums come back into the pushed arrays themselves
+        grads = [nd.ones((s,)) * (kv.rank + 1) for s in MLP_SIZES]
+        kv.pushpull(keys, grads)
+        res['in_place'] = [g.asnumpy()[-3:] for g in grads]
+    kv.set_optimizer(mx.optimizer.SGD(learning_rate=0.001))
+    grads = [nd.ones((s,)) * (kv.rank + 1) for s in MLP_SIZES]
+    weights = [nd.zeros((s,)) for s in MLP_SIZES]
+    for step in range(steps):
+        kv.pushpull(keys, grads, out=weights)
+        if kv.rank == 0 and step % 3 == 0:
+            time.sleep(0.001)
+    kv.barrier()
+    kv.pull(keys, out=weights)
+    res['weights'] = [w.asnumpy()[-3:] for w in weights]
+    return res
+
+
+def _have_mpi():
+    import shutil
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which('mpiexec') is not None
+
+
+@pytest.mark.dist
+@pytest.mark.skipif(not _have_mpi(), reason='needs mpi4py and mpiexec (mxlearn[dist])')
+@pytest.mark.parametrize('mode', ['dist_sync', 'dist_async'])
+def test_list_pushpull_of_big_keys_completes_in_sync_and_async(mode):
+    # In dist_async a server that answered worker A's first key waits for A
+    # to receive the answer before it takes worker B's push of that key: A
+    # must post its receives without waiting for all its sends (it hung).
+    from mxlearn.kvstore.spawn import run_distributed
+    steps = 150
+    results = run_distributed(_list_pushpulls, 2, 1, mode, args=(steps,), timeout=120,
+                              env={'MXLEARN_KV_TIMEOUT': '20'})
+    # every push of both workers (gradients 1 and 2) went through SGD, from
+    # the sum of the in-place pushpull (3) in dist_sync
+    start = 3.0 if mode == 'dist_sync' else 0.0
+    for res in results:
+        for w in res['weights']:
+            assert_almost_equal(w, np.full(3, start - 0.001 * 3 * steps), rtol=1e-4, atol=1e-5)
+        if mode == 'dist_sync':
+            for g in res['in_place']:
+                assert_almost_equal(g, np.full(3, 3.0))

@@ -29,18 +29,22 @@ with the sum, so that the copies stay equal. That is the job of a KVStore
 
 - True: the KVStore runs it (``set_optimizer``); ``step`` pushes the
   gradients and pulls the updated weights into every copy
-  (``pushpull(i, grads, out=weights)``). ``allreduce_grads``/``update`` are
-  not available.
+  (``pushpull(keys, grads, out=weights)``). ``allreduce_grads``/``update``
+  are not available.
 - False: ``step`` is ``allreduce_grads()`` (the KVStore sums,
-  ``pushpull(i, grads)`` writes the sum back into every copy's gradient) then
-  ``update()`` (one ``Updater`` per context, sharing the optimizer, updates
-  each copy).
+  ``pushpull(keys, grads)`` writes the sum back into every copy's gradient)
+  then ``update()`` (one ``Updater`` per context, sharing the optimizer,
+  updates each copy).
 - None (default): True with a KVStore, unless the environment variable
   ``MXNET_UPDATE_ON_KVSTORE`` is ``0`` or a ``'local'`` store holds a
   parameter of more than 16M values. ``'dist_async'`` needs True (the servers
   apply each push as it arrives).
 
-Parameters are keyed in the KVStore by their index in the Trainer.
+Parameters are keyed in the KVStore by their index in the Trainer. A step
+makes one KVStore call with the list of all the keys (MXNet makes one per
+Parameter, with priority ``-index``): a distributed store sends them all
+before waiting for an answer, so a step costs one round trip to the servers.
+The keys are in index order, the order those priorities ask for.
 
 Stale gradients: a Parameter whose gradient was not written by a backward
 since the last step is an error (a part of the model was not used), unless
@@ -210,14 +214,16 @@ class Trainer:
 
     def _init_params(self):
         """Give the KVStore the initialized Parameters (the first context's value to all)."""
-        waiting = []
+        waiting, keys, copies = [], [], []
         for param in self._params_to_init:
             if param._deferred_init:
                 waiting.append(param)
             elif self._kvstore is not None:
-                arrays = (param.list_data() if param.stype == 'default'
-                          else param.list_row_sparse_data(None))
-                self._kvstore.broadcast(self._param2idx[param.name], arrays[0], arrays)
+                keys.append(self._param2idx[param.name])
+                copies.append(param.list_data() if param.stype == 'default'
+                              else param.list_row_sparse_data(None))
+        if keys:
+            self._kvstore.broadcast(keys, [c[0] for c in copies], out=copies)
         self._params_to_init = waiting
 
     def _prepare(self):
@@ -331,16 +337,24 @@ class Trainer:
         self._allreduce_grads()
 
     def _allreduce_grads(self):
+        # One KVStore call for all the Parameters: a distributed store then
+        # sends every key before waiting for any answer (one round trip per
+        # step instead of one per Parameter). The keys go in index order,
+        # which is the order MXNet's priorities (-index) ask for: the first
+        # layers, needed first by the next forward, come first.
         if self._kvstore is None:
             return
+        keys, grads, datas = [], [], []
         for i, param in enumerate(self._params):
             if param.grad_req == 'null':
                 continue
+            keys.append(i)
+            grads.append(param.list_grad())
             if self._update_on_kvstore:
-                self._kvstore.pushpull(i, param.list_grad(), out=param.list_data(),
-                                       priority=-i)
-            else:
-                self._kvstore.pushpull(i, param.list_grad(), priority=-i)
+                datas.append(param.list_data())
+        if not keys:
+            return
+        self._kvstore.pushpull(keys, grads, out=datas if self._update_on_kvstore else None)
 
     def update(self, batch_size, ignore_stale_grad=False):
         """Apply the optimizer to the gradients as they are (after ``allreduce_grads``).

@@ -34,6 +34,11 @@ arguments:
     have the key's shape and dtype; they may be on any contexts).
 ``_pushpull(key, values, outs)``, optional
     ``_push`` then ``_pull``.
+``_push_many(pairs)``, ``_pushpull_many(items)``, optional
+    All the keys of one call at once: ``pairs`` is a list of ``(key,
+    values)``, ``items`` of ``(key, values, outs)``, checked as above. By
+    default one ``_push``/``_pushpull`` per key, in the order of the list
+    (a store overrides them to apply the updater to all the keys at once).
 ``_row_sparse_pull(key, outs, row_ids)``, optional
     ``row_ids`` is a list of int64 numpy arrays (checked to be in range), one
     per out. By default the whole value is pulled into a temporary and the
@@ -330,8 +335,7 @@ class KVStoreBase:
         pairs = self._pairs('push', key, value, 'values')
         for k, values in pairs:
             self._check_arrays('push', k, values, 'value')
-        for k, values in pairs:
-            self._push(k, values)
+        self._push_many(pairs)
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
         """Copy the stored values of keys into ``out`` (one or several NDArrays per key).
@@ -380,11 +384,11 @@ class KVStoreBase:
         """
         values = self._pairs('pushpull', key, value, 'values')
         outs = values if out is None else self._pairs('pushpull', key, out, 'outputs')
-        for (k, vals), (_, arrs) in zip(values, outs):
+        items = [(k, vals, arrs) for (k, vals), (_, arrs) in zip(values, outs)]
+        for k, vals, arrs in items:
             self._check_arrays('pushpull', k, vals, 'value')
             self._check_arrays('pushpull', k, arrs, 'output')
-        for (k, vals), (_, arrs) in zip(values, outs):
-            self._pushpull(k, vals, arrs)
+        self._pushpull_many(items)
 
     def broadcast(self, key, value, out, priority=0):
         """``init`` the keys with ``value`` and ``pull`` them into ``out``.
@@ -573,6 +577,14 @@ class KVStoreBase:
     def _pushpull(self, key, values, outs):
         self._push(key, values)
         self._pull(key, outs)
+
+    def _push_many(self, pairs):
+        for key, values in pairs:
+            self._push(key, values)
+
+    def _pushpull_many(self, items):
+        for key, values, outs in items:
+            self._pushpull(key, values, outs)
 
     def _row_sparse_pull(self, key, outs, row_ids):
         shape, dtype = self._meta[key]

@@ -141,11 +141,11 @@ class _Connection:
 
 class _Transfer:
     """A push, pull or pushpull of one key, on its way (see ``DistKVStore._complete``)."""
-    __slots__ = ('op', 'key', 'start', 'nbytes', 'sends', 'receive', 'finish')
+    __slots__ = ('op', 'key', 'start', 'nbytes', 'requests', 'finish')
 
     def __init__(self, op, key):
         self.op, self.key, self.start, self.nbytes = op, key, time.time(), 0
-        self.sends, self.receive, self.finish = [], None, None
+        self.requests, self.finish = [], None
 
 
 class DistKVStore(KVStoreBase):
@@ -222,10 +222,13 @@ class DistKVStore(KVStoreBase):
         self._pushes[key] = 0
 
     # ---------------------------------------------------------- push/pull --
-    # A push, pull or pushpull is a _Transfer: its sends are posted at once;
-    # when they are done its receives are posted; when those are done the
-    # outputs are written. One key at a time, or all the keys of a list call
-    # together (``_batch``), so that a list of keys costs one round trip.
+    # A push, pull or pushpull is a _Transfer: its sends and receives are
+    # posted at once; when they are all done the outputs are written. One key
+    # at a time, or all the keys of a list call together (``_batch``), so
+    # that a list of keys costs one round trip. The receives must not wait
+    # for the sends: a server that answered a key waits for its answer to be
+    # received before it takes the key's next push (another worker's, in
+    # dist_async), maybe before it takes our next key.
     def _summed(self, values):
         if len(values) == 1:
             return _host_flat(values[0])
@@ -233,9 +236,13 @@ class DistKVStore(KVStoreBase):
         return _host_flat(reduce_sum(values, ctx))
 
     def _send_push(self, transfer, op, key, values, rounds, tags=None):
-        """Post the sends of the sum of ``values`` to the servers (``tags``: reply tag per part)."""
+        """Post the sends of the sum of ``values`` to the servers (``tags``: reply tag per part).
+
+        Returns the arrays being sent.
+        """
         number, parts = self._keys[key]
         flat = self._summed(values)
+        payloads = []
         for p, (server, start, stop) in enumerate(parts):
             payload = flat[start:stop]
             flags = self._flags()
@@ -245,23 +252,26 @@ class DistKVStore(KVStoreBase):
             transfer.nbytes += payload.nbytes
             head = P.header(op, self._id, number, p, payload.nbytes,
                             tags[p] if tags else 0, rounds, flags)
-            transfer.sends += self._conn.request(server, head, payload=payload)
+            transfer.requests += self._conn.request(server, head, payload=payload)
+            payloads.append(payload)
+        return payloads
 
-    def _receiver(self, transfer, key, outs, requests_for):
-        """Make ``transfer`` receive the parts of ``key`` into ``outs``.
+    def _receive(self, transfer, key, outs, requests_for, sending=()):
+        """Post the receives of the parts of ``key`` into ``outs`` for ``transfer``.
 
         ``requests_for(p, server, buffer)`` posts what receives part ``p``.
+        An output that overlaps an array of ``sending`` (still being sent:
+        MPI forbids writing it) is received into a buffer of its own first.
         """
         parts = self._keys[key][1]
         shape, dtype = self._meta[key]
         data = outs[0]._data
-        direct = isinstance(data, numpy.ndarray) and data.flags.c_contiguous
+        direct = (isinstance(data, numpy.ndarray) and data.flags.c_contiguous
+                  and not any(numpy.may_share_memory(data, s) for s in sending))
         target = data.reshape(-1) if direct else numpy.empty(outs[0].size, dtype=dtype)
         transfer.nbytes += target.nbytes
-
-        def receive():
-            return [r for p, (server, start, stop) in enumerate(parts)
-                    for r in requests_for(p, server, target[start:stop])]
+        transfer.requests += [r for p, (server, start, stop) in enumerate(parts)
+                              for r in requests_for(p, server, target[start:stop])]
 
         def finish():
             if not direct:
@@ -270,7 +280,7 @@ class DistKVStore(KVStoreBase):
             for out in outs[1:]:
                 outs[0].copyto(out)
 
-        transfer.receive, transfer.finish = receive, finish
+        transfer.finish = finish
 
     def _push(self, key, values):
         transfer = _Transfer('push', key)
@@ -287,21 +297,17 @@ class DistKVStore(KVStoreBase):
                             round=self._pushes[key], flags=self._flags())
             return conn.request(server, head, reply=buffer)
 
-        self._receiver(transfer, key, outs, requests_for)
-        # No push is on its way: the receives can be posted with the requests.
-        transfer.sends, transfer.receive = transfer.receive(), None
+        self._receive(transfer, key, outs, requests_for)
         self._run(transfer)
 
     def _pushpull(self, key, values, outs):
         transfer = _Transfer('pushpull', key)
         tags = [self._conn.next_tag() for _ in self._keys[key][1]]
         self._pushes[key] += 1
-        self._send_push(transfer, P.PUSHPULL, key, values, self._pushes[key], tags)
-        # The answers are received once the pushed values are sent (``outs``
-        # may be ``values``).
+        sending = self._send_push(transfer, P.PUSHPULL, key, values, self._pushes[key], tags)
         comm = self._conn.comm
-        self._receiver(transfer, key, outs, lambda p, server, buffer: [
-            comm.Irecv(_as_bytes(buffer), server, tags[p])])
+        self._receive(transfer, key, outs, lambda p, server, buffer: [
+            comm.Irecv(_as_bytes(buffer), server, tags[p])], sending)
         self._run(transfer)
 
     def _run(self, transfer):
@@ -314,10 +320,8 @@ class DistKVStore(KVStoreBase):
         if not transfers:
             return
         keys = ', '.join(repr(t.key) for t in transfers)
-        self._conn.wait([r for t in transfers for r in t.sends],
-                        lambda: 'the servers to receive the values of key(s) %s' % keys)
-        receives = [r for t in transfers if t.receive is not None for r in t.receive()]
-        self._conn.wait(receives, lambda: 'the servers to send key(s) %s' % keys)
+        self._conn.wait([r for t in transfers for r in t.requests],
+                        lambda: 'the servers to take or answer key(s) %s' % keys)
         for t in transfers:
             if t.finish is not None:
                 t.finish()

@@ -16,6 +16,11 @@ residual per key and per position in the list of pushed values (one per
 device); the packed words go to the merging device, which decompresses and
 sums them.
 
+A call with a list of keys whose values are pushed through an optimizer
+(``set_optimizer``) sums every key's push first, then runs the optimizer
+once over all the keys of each device (its multi-tensor update, as the
+Trainer does when it runs the optimizer itself), instead of once per key.
+
 Examples
 --------
 >>> import mxlearn as mx
@@ -30,6 +35,7 @@ array([2., 2.], dtype=float32)
 """
 from .. import context
 from .. import ndarray as nd
+from .. import optimizer as opt
 from ..backend import transfer
 from ..base import MXNetError
 from .base import KVStoreBase, apply_update, reduce_sum
@@ -86,6 +92,39 @@ class KVStore(KVStoreBase):
         if stored.context != merged.context:
             stored = self._store[key] = stored.copyto(merged.context)
         apply_update(self._updater, key, merged, stored)
+
+    def _push_many(self, pairs):
+        if not self._batches(pairs):
+            super()._push_many(pairs)
+            return
+        groups = {}                     # device -> ([key], [sum], [stored])
+        for key, values in pairs:
+            merged = self._merge(key, values)
+            stored = self._store[key]
+            if stored.context != merged.context:
+                stored = self._store[key] = stored.copyto(merged.context)
+            for group, item in zip(groups.setdefault(merged.context, ([], [], [])),
+                                   (key, merged, stored)):
+                group.append(item)
+        for keys, merged, stored in groups.values():
+            self._updater(keys, merged, stored)
+
+    def _pushpull_many(self, items):
+        if not self._batches(items):
+            super()._pushpull_many(items)
+            return
+        self._push_many([(key, values) for key, values, _ in items])
+        for key, _, outs in items:
+            self._pull(key, outs)
+
+    def _batches(self, items):
+        """Whether the keys of ``items`` can go through the optimizer together.
+
+        Not with a key twice (its pushes apply one after the other), nor with
+        an updater of one key at a time (``_set_updater``).
+        """
+        return (len(items) > 1 and isinstance(self._updater, opt.Updater)
+                and len({item[0] for item in items}) == len(items))
 
     def _pull(self, key, outs):
         stored = self._store[key]
