@@ -175,12 +175,7 @@ def run_job(num_workers, num_servers, worker_args, env=None):
 def single_process_epoch(epochs):
     run = training.mx_epoch(mx, training.mx_mlp,
                             training._batches(SAMPLES, TOTAL_BATCH, (784,)))
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return training.best_time(run, epochs)
 
 
 def main():

@@ -36,7 +36,7 @@ def _torch_sync(torch, device):
         torch.cuda.synchronize()
 
 
-def _best(fn, repeat):
+def best_time(fn, repeat):
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -147,11 +147,11 @@ def bench_epochs(mx, torch, repeat, keys=('mlp', 'lenet_epoch'), ctx=None, devic
         res[key] = {}
         run = mx_epoch(mx, mx_net, data, ctx=ctx)
         run()
-        res[key]['mxlearn'] = _best(run, repeat)
+        res[key]['mxlearn'] = best_time(run, repeat)
         if torch is not None:
             run = torch_epoch(torch, torch_net, data, device=device)
             run()
-            res[key]['torch'] = _best(run, repeat)
+            res[key]['torch'] = best_time(run, repeat)
     return res
 
 
@@ -190,14 +190,14 @@ def bench_symbolic(mx, repeat, ctx=None):
     """(i) the Module epoch and (j) the hybridized Gluon epoch beside the imperative one, in s."""
     run = mx_module_epoch(mx, ctx=ctx)
     run()
-    module = {'mxlearn': _best(run, repeat)}
+    module = {'mxlearn': best_time(run, repeat)}
     samples, batch, shape, seed, mx_net, _ = EPOCHS['mlp']
     data = _batches(samples, batch, shape, seed=seed)
     hybrid = {}
     for key, flag in (('imperative', False), ('mxlearn', True)):
         run = mx_epoch(mx, mx_net, data, ctx=ctx, hybridize=flag)
         run()
-        hybrid[key] = _best(run, repeat)
+        hybrid[key] = best_time(run, repeat)
     return module, hybrid
 
 
@@ -218,7 +218,7 @@ def bench_adam(mx, torch, repeat, size=10_000_000, ctx=None, device='cpu'):
         trainer.step(1)
         mx.nd.waitall()
     step_mx()
-    res['mxlearn'] = _best(step_mx, repeat * 5) * 1e3
+    res['mxlearn'] = best_time(step_mx, repeat * 5) * 1e3
     if torch is not None:
         w = torch.nn.Parameter(torch.from_numpy(w0.copy()).to(device))
         w.grad = torch.from_numpy(g0.copy()).to(device)
@@ -228,5 +228,5 @@ def bench_adam(mx, torch, repeat, size=10_000_000, ctx=None, device='cpu'):
             opt.step()
             _torch_sync(torch, device)
         step_torch()
-        res['torch'] = _best(step_torch, repeat * 5) * 1e3
+        res['torch'] = best_time(step_torch, repeat * 5) * 1e3
     return res
